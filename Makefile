@@ -1,0 +1,33 @@
+# The two commands: `make demo` and `make test`. Everything else is set-up they do themselves.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck bench clean
+
+# Set-up is idempotent: it reruns only when the lock file or pyproject.toml changes.
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "casetrail needs Python 3.11 or newer; found " + sys.version.split()[0])'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	@$(BIN)/casetrail check --summary
+
+lint: $(STAMP)
+	@$(BIN)/ruff check tooling tests
+	@$(BIN)/ruff format --check tooling tests
+	@$(BIN)/mypy
+
+test: $(STAMP) lint
+	@$(BIN)/python -m pytest -n 2 -q
+
+bench: $(STAMP)
+	@$(BIN)/python tests/bench/run.py
+
+clean:
+	rm -rf $(VENV) .cache build
