@@ -1,0 +1,3 @@
+from casetrail.cli.main import main
+
+raise SystemExit(main())

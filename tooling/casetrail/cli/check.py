@@ -1,0 +1,182 @@
+"""`casetrail check [PATH...]`: validate case files and the schema/ folder."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import click
+
+from casetrail.cli.main import UserError, repository_root
+from casetrail.core.diagnostics import Diagnostic, Severity
+from casetrail.core.engine import FileResult
+from casetrail.core.report import REPORTERS, USAGE, Report, ordered
+
+
+def _relative(root: Path, given: str) -> str:
+    path = Path(given)
+    absolute = (path if path.is_absolute() else Path.cwd() / path).absolute()
+    try:
+        return absolute.relative_to(root).as_posix()
+    except ValueError:
+        raise UserError(f"{given} is outside the records repository {root}") from None
+
+
+def _select(root: Path, given: tuple[str, ...]) -> tuple[list[str], list[Diagnostic]]:
+    """Case files to check, and findings for things under cases/ that are not case files."""
+    from casetrail.shell import repo
+
+    if not given:
+        entries = list(repo.walk_cases(root))
+    else:
+        entries = []
+        for name in given:
+            rel = _relative(root, name)
+            target = root / rel
+            if not rel.startswith("cases/"):
+                continue  # pre-commit may pass other files; they are not ours to judge
+            if target.is_symlink():
+                entries.append(
+                    repo.Entry(rel, "is a symbolic link; case files must be regular files", "CT013")
+                )
+            elif not target.exists():
+                raise UserError(f"{name}: no such file")
+            elif rel.endswith(".md"):
+                entries.append(repo.Entry(rel))
+    found = [
+        Diagnostic(
+            e.path,
+            1,
+            1,
+            e.code,
+            f"{e.path} {e.problem}",
+            Severity.WARNING if e.code == "CT014" else Severity.ERROR,
+        )
+        for e in entries
+        if e.problem
+    ]
+    return [e.path for e in entries if not e.problem], found
+
+
+def _twins(root: Path, results: list[FileResult]) -> list[str]:
+    """Files that would share an ID with a checked file (path mode only)."""
+    checked = {r.path for r in results}
+    twins = []
+    for result in results:
+        if result.summary:
+            expected = f"cases/{result.summary.id[:4]}/{result.summary.id}.md"
+            if expected not in checked and (root / expected).is_file():
+                twins.append(expected)
+    return twins
+
+
+def _previous_status(
+    root: Path, results: list[FileResult], against: str, results_cache: object
+) -> dict[str, str]:
+    from casetrail.core import document
+    from casetrail.shell import cache, git, repo
+
+    assert isinstance(results_cache, cache.ResultCache)
+    if not git.is_repository(root) or not git.resolves(root, against):
+        return {}
+    paths = [r.path for r in results if r.summary]
+    before = git.ls_tree(root, against, ["cases"] if len(paths) > 50 else paths) if paths else {}
+    statuses: dict[str, str] = {}
+    wanted: dict[str, str] = {}
+    for path in paths:
+        blob = before.get(path)
+        if blob is None or blob == repo.blob_id(repo.read_case(root, path)):
+            continue
+        known = results_cache.get_status(blob)
+        if known is not None:
+            statuses[path] = known
+        else:
+            wanted[path] = blob
+    contents = git.cat_blobs(root, sorted(set(wanted.values())))
+    for path, blob in wanted.items():
+        parsed, _ = document.parse(contents[blob])
+        status = parsed.front_matter.get("status") if parsed else None
+        if isinstance(status, str):
+            statuses[path] = status
+            results_cache.put_status(blob, status)
+    return statuses
+
+
+def _summary_table(results: list[FileResult]) -> str:
+    summaries = [r.summary for r in results if r.summary]
+    lines = [f"{len(summaries)} cases"]
+    for label, values in (
+        ("status", Counter(s.status for s in summaries)),
+        ("priority", Counter(s.priority for s in summaries)),
+        ("type", Counter(s.type for s in summaries)),
+    ):
+        lines.append(f"  by {label:<9} " + ", ".join(f"{k} {v}" for k, v in sorted(values.items())))
+    return "\n".join(lines)
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(sorted(REPORTERS)),
+    default="text",
+    help="text (default), json (stable shape), github (PR annotations).",
+)
+@click.option("--strict", is_flag=True, help="Warnings fail the run too.")
+@click.option(
+    "--against",
+    default="HEAD",
+    show_default=True,
+    help="Revision whose committed statuses the transitions are checked against.",
+)
+@click.option("--no-cache", is_flag=True, help="Parse every file even if unchanged.")
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Processes for parsing (default: all cores).",
+)
+@click.option("--summary", is_flag=True, help="Also print cases by status, priority and type.")
+@click.pass_context
+def check(
+    ctx: click.Context,
+    paths: tuple[str, ...],
+    fmt: str,
+    strict: bool,
+    against: str,
+    no_cache: bool,
+    jobs: int | None,
+    summary: bool,
+) -> int:
+    """Validate case files (all of cases/, or PATHS) and the schema/ folder.
+
+    Prints each finding as PATH:LINE:COL: CODE message, with a hint. Exit codes: 0 no errors,
+    1 findings, 2 usage or configuration error.
+    """
+    from casetrail.core import configload, engine
+    from casetrail.shell import cache, index, repo
+
+    root = repository_root(ctx)
+    files = repo.read_config(root)
+    try:
+        config = configload.load(files, cache.fast_factory(root))
+    except configload.ConfigError as error:
+        click.echo(REPORTERS[fmt](Report(ordered(error.diagnostics), 0)))
+        return USAGE
+    selected, found = _select(root, paths)
+    results_cache = cache.ResultCache(root, "" if no_cache else cache.fingerprint(files))
+    if no_cache:
+        results_cache.entries = {}
+    results = index.check_files(root, selected, config, results_cache, jobs)
+    if paths:
+        results += index.check_files(root, _twins(root, results), config, results_cache, jobs)
+    previous = _previous_status(root, results, against, results_cache)
+    found += [d for r in results for d in r.diagnostics]
+    found += engine.check_tree(results, previous, against)
+    results_cache.save(None if paths else {r.path for r in results})
+    report = Report(ordered(found), len(results), results_cache.hits, strict)
+    click.echo(REPORTERS[fmt](report))
+    if summary and fmt == "text":
+        click.echo(_summary_table(results))
+    return report.return_code

@@ -1,0 +1,89 @@
+"""The `casetrail` command: one error funnel, exit codes as documented in the README.
+
+0 ok (warnings allowed), 1 findings, 2 usage or configuration error, 3 unexpected internal error,
+130 interrupted. Nothing below this module calls sys.exit.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from casetrail import __version__
+from casetrail.core.report import INTERNAL, INTERRUPTED, OK, USAGE
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed as one line, exit code 2."""
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="casetrail")
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The records repository (default: found from the current folder).",
+)
+@click.option("--traceback", is_flag=True, help="Show the Python traceback of an internal error.")
+@click.pass_context
+def cli(ctx: click.Context, root: Path | None, traceback: bool) -> None:
+    """Case records kept as signed, encrypted plain text in git."""
+    ctx.obj = {"root": root}
+
+
+def repository_root(ctx: click.Context) -> Path:
+    from casetrail.shell.repo import find_root
+
+    given = ctx.find_root().obj.get("root")
+    return find_root(given if given is not None else Path.cwd())
+
+
+def _register() -> None:
+    from casetrail.cli import check, new, rules
+
+    cli.add_command(check.check)
+    cli.add_command(rules.rules)
+    cli.add_command(new.new)
+
+
+_register()
+
+
+def _known_errors() -> tuple[type[BaseException], ...]:
+    from casetrail.shell.cipher import CipherError
+    from casetrail.shell.git import GitError
+    from casetrail.shell.repo import RepositoryError
+
+    return (UserError, RepositoryError, GitError, CipherError)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        result = cli.main(args=args, prog_name="casetrail", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("casetrail: interrupted", err=True)
+        return INTERRUPTED
+    except KeyboardInterrupt:
+        click.echo("casetrail: interrupted", err=True)
+        return INTERRUPTED
+    except click.exceptions.ClickException as error:
+        error.show()
+        return USAGE
+    except click.exceptions.Exit as error:
+        return int(error.exit_code)
+    except _known_errors() as error:
+        click.echo(f"casetrail: {error}", err=True)
+        return USAGE
+    except Exception as error:
+        if "--traceback" in args:
+            raise
+        click.echo(
+            f"casetrail: an unexpected error occurred: {type(error).__name__}: {error}\n"
+            "This is a bug in casetrail; rerun with --traceback and report the output.",
+            err=True,
+        )
+        return INTERNAL
+    return result if isinstance(result, int) else OK

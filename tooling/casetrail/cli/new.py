@@ -1,0 +1,131 @@
+"""`casetrail new`: register a case from its type's intake template."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+
+from casetrail.cli.main import UserError, repository_root
+from casetrail.core.config import Person, Roster
+
+
+def acting_person(root: Path, roster: Roster, given: str | None) -> Person:
+    """--by, or the git identity (user.email) mapped through the roster."""
+    from casetrail.shell import git
+
+    if given:
+        person = roster.people.get(given)
+        if person is None:
+            raise UserError(f"--by {given}: no such person in schema/roster.yaml")
+        return person
+    email = git.config_value(root, "user.email") if git.is_repository(root) else None
+    person = roster.by_email(email) if email else None
+    if person is None:
+        raise UserError(
+            f"git user.email {email or '(not set)'} is not in schema/roster.yaml; "
+            "set it with git config user.email, or pass --by HANDLE"
+        )
+    return person
+
+
+def _timestamp(value: str | None, zone: ZoneInfo) -> str:
+    from casetrail.core.formats import is_datetime
+
+    if value is None:
+        return datetime.now(zone).replace(microsecond=0).isoformat()
+    if not is_datetime(value):
+        raise UserError(f"{value!r} is not a timestamp like 2026-11-23T09:30+01:00")
+    return value
+
+
+@click.command()
+@click.option("--type", "case_type", required=True, help="A case type from schema/policy.yaml.")
+@click.option("--priority", type=click.Choice(["high", "medium", "low"]), required=True)
+@click.option("--title", required=True, help="Short and non-identifying: no names or contacts.")
+@click.option("--channel", default=None, help="How it arrived (default: the policy's first).")
+@click.option("--received-at", default=None, help="When it arrived (default: now).")
+@click.option(
+    "--reason", default="priority set at intake", show_default=True, help="Why this priority."
+)
+@click.option("--by", default=None, help="Who registers it (default: from git user.email).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--dry-run", is_flag=True, help="Print the new file instead of writing it.")
+@click.pass_context
+def new(
+    ctx: click.Context,
+    case_type: str,
+    priority: str,
+    title: str,
+    channel: str | None,
+    received_at: str | None,
+    reason: str,
+    by: str | None,
+    fmt: str,
+    dry_run: bool,
+) -> int:
+    """Register a new case at cases/<year>/<id>.md from its type's intake template."""
+    from casetrail.core import engine, ids, template
+    from casetrail.core.case import Case
+    from casetrail.core.recipients import for_case
+    from casetrail.core.report import REPORTERS, Report, ordered
+    from casetrail.shell import cipher, index, repo
+
+    root = repository_root(ctx)
+    config, _ = index.load_config(root)
+    policy = config.policy
+    spec = policy.case_types.get(case_type)
+    if spec is None:
+        raise UserError(
+            f"--type {case_type}: not a case type; one of " + ", ".join(sorted(policy.case_types))
+        )
+    person = acting_person(root, config.roster, by)
+    zone = ZoneInfo(policy.raw["calendar"]["timezone"])
+    registered = _timestamp(None, zone)
+    for _attempt in range(20):
+        case_id = ids.make(int(registered[:4]), os.urandom(8))
+        rel = f"cases/{case_id[:4]}/{case_id}.md"
+        if not (root / rel).exists():
+            break
+    else:
+        raise UserError("could not find a free case ID; is the random source broken?")
+    intake = template.Intake(
+        case_id,
+        case_type,
+        title.strip(),
+        priority,
+        channel or sorted(policy.channels)[0],
+        _timestamp(received_at, zone),
+        registered,
+        person.handle,
+        reason,
+    )
+    head = template.front_matter(intake)
+    recipients = for_case(Case(_head_mapping(head)), policy, config.roster)
+    text = template.render(intake, spec, lambda p: cipher.encrypt_section(p, recipients))
+    result = engine.check_file(rel, text.encode(), config)
+    errors = [d for d in result.diagnostics if d.severity.value == "error"]
+    if errors:
+        click.echo(REPORTERS["text"](Report(ordered(errors), 1)), err=True)
+        raise UserError("the new case would not be valid; nothing was written")
+    if dry_run:
+        click.echo(text, nl=False)
+        return 0
+    repo.create_exclusive(root / rel, text.encode())
+    if fmt == "json":
+        click.echo(json.dumps({"id": case_id, "path": rel}))
+    else:
+        click.echo(f"created {rel} ({case_id}); registered by {person.handle}")
+    return 0
+
+
+def _head_mapping(head: str) -> dict[str, object]:
+    from casetrail.core import yamlstrict
+
+    value = yamlstrict.load(head.strip("-\n")).value
+    assert isinstance(value, dict)
+    return value

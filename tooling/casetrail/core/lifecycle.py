@@ -1,0 +1,37 @@
+"""Case statuses and the transitions the procedure allows between two committed versions."""
+
+from __future__ import annotations
+
+NEW = "new"
+ASSIGNED = "assigned"
+IN_PROGRESS = "in_progress"
+CLOSURE_REQUESTED = "closure_requested"
+CLOSED = "closed"
+
+STATUSES = (NEW, ASSIGNED, IN_PROGRESS, CLOSURE_REQUESTED, CLOSED)
+
+# Registration -> assignment (approved) -> acknowledgement -> closure request -> supervisor's
+# merge closes. A returned request goes back to work; only `reopen` leaves `closed`.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    NEW: frozenset({ASSIGNED}),
+    ASSIGNED: frozenset({IN_PROGRESS}),
+    IN_PROGRESS: frozenset({CLOSURE_REQUESTED}),
+    CLOSURE_REQUESTED: frozenset({IN_PROGRESS, CLOSED}),
+    CLOSED: frozenset({IN_PROGRESS}),
+}
+
+WHY = {
+    NEW: "a new case must first be assigned (casetrail assign)",
+    ASSIGNED: "the assignee must acknowledge first (casetrail ack)",
+    IN_PROGRESS: "closure must be requested first (casetrail request-closure)",
+    CLOSURE_REQUESTED: "a requested closure is either closed or returned to work",
+    CLOSED: "a closed case only changes through casetrail reopen",
+}
+
+
+def rank(status: str) -> int:
+    return STATUSES.index(status)
+
+
+def allowed(before: str, after: str) -> bool:
+    return before == after or after in TRANSITIONS.get(before, frozenset())

@@ -1,0 +1,15 @@
+"""Every rule, registered on import. `RULES` maps stable codes to rules."""
+
+from casetrail.core.rules import (  # noqa: F401  (imported to register)
+    chronology,
+    identity,
+    parsing,
+    people,
+    policy_refs,
+    privacy,
+    sections,
+    status,
+)
+from casetrail.core.rules.registry import RULES
+
+__all__ = ["RULES"]

@@ -1,0 +1,53 @@
+"""The rule protocol and the contexts rules read. A rule never prints, exits or touches disk."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from casetrail.core.case import Case
+from casetrail.core.config import Policy, Roster
+from casetrail.core.diagnostics import Finding, Severity
+from casetrail.core.document import CaseDocument
+
+
+@dataclass(frozen=True, slots=True)
+class CaseContext:
+    path: str  # repository-relative, POSIX separators
+    document: CaseDocument
+    case: Case
+    policy: Policy
+    roster: Roster
+
+
+@dataclass(frozen=True, slots=True)
+class CaseSummary:
+    """What cross-file rules need of each case; cached with the file's findings."""
+
+    path: str
+    id: str
+    status: str
+    type: str = ""
+    priority: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TreeContext:
+    cases: tuple[CaseSummary, ...]
+    previous_status: dict[str, str] = field(default_factory=dict)  # path -> status at --against
+    against: str = "HEAD"
+
+
+CaseCheck = Callable[[CaseContext], Iterator[Finding]]
+TreeCheck = Callable[[TreeContext], Iterator[tuple[str, Finding]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    code: str
+    name: str
+    summary: str
+    severity: Severity = Severity.ERROR
+    stage: str = "case"  # parser, schema, case, tree, config, repository
+    check_case: CaseCheck | None = None
+    check_tree: TreeCheck | None = None

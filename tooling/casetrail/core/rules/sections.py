@@ -1,0 +1,123 @@
+"""The body follows the case type's template; sensitive sections hold one age block only."""
+
+from collections.abc import Iterator
+
+from casetrail.core import envelope
+from casetrail.core.diagnostics import Finding, Severity
+from casetrail.core.rules.base import CaseContext
+from casetrail.core.rules.registry import case_rule
+
+_NEVER_ECHOED = "(its content is not shown)"
+
+
+@case_rule(
+    "CT401",
+    "plaintext-in-sensitive-section",
+    "A sensitive section holds anything other than one age-encrypted block.",
+)
+def sensitive_sections_encrypted(ctx: CaseContext) -> Iterator[Finding]:
+    case_type = ctx.policy.case_types.get(ctx.case.type)
+    if case_type is None:
+        return
+    for section in ctx.document.sections:
+        if section.title not in case_type.sensitive_titles:
+            continue
+        body = section.body
+        if not body.strip():
+            yield Finding(
+                "CT401",
+                f"sensitive section '{section.title}' is empty; it must hold an encrypted block",
+                line=section.heading_line,
+                hint="create it with casetrail new or casetrail section set",
+            )
+        elif not envelope.looks_armored(body):
+            yield Finding(
+                "CT401",
+                f"sensitive section '{section.title}' holds plaintext {_NEVER_ECHOED}",
+                line=section.first_content_line,
+                hint="remove the text from the file and store it with "
+                "'casetrail section set CASE SECTION' so it is encrypted",
+            )
+
+
+@case_rule(
+    "CT402",
+    "malformed-encrypted-block",
+    "An encrypted block is not a canonical age armor with recipient-key stanzas only.",
+)
+def encrypted_blocks_wellformed(ctx: CaseContext) -> Iterator[Finding]:
+    case_type = ctx.policy.case_types.get(ctx.case.type)
+    sensitive = case_type.sensitive_titles if case_type else frozenset()
+    for section in ctx.document.sections:
+        body = section.body
+        if not envelope.looks_armored(body):
+            if section.title not in sensitive and envelope.BEGIN in body:
+                yield Finding(
+                    "CT402",
+                    f"section '{section.title}' holds an age block mixed with other text",
+                    line=section.first_content_line,
+                )
+            continue
+        try:
+            envelope.parse_armor(body)
+        except envelope.EnvelopeError as error:
+            yield Finding(
+                "CT402",
+                f"encrypted block in section '{section.title}' {error}",
+                line=section.first_content_line,
+                hint="re-create the section with casetrail; do not edit armor by hand",
+            )
+
+
+@case_rule(
+    "CT403",
+    "template-sections",
+    "A section of the case type's template is missing, repeated or out of order.",
+)
+def template_followed(ctx: CaseContext) -> Iterator[Finding]:
+    case_type = ctx.policy.case_types.get(ctx.case.type)
+    if case_type is None:
+        return
+    titles = [s.title for s in ctx.document.sections]
+    expected = [s.title for s in case_type.sections]
+    for title in expected:
+        if titles.count(title) > 1:
+            section = [s for s in ctx.document.sections if s.title == title][1]
+            yield Finding("CT403", f"section '{title}' appears twice", line=section.heading_line)
+        elif title not in titles:
+            yield Finding(
+                "CT403",
+                f"section '{title}' of the {case_type.label.lower()} template is missing",
+                line=ctx.document.body_first_line,
+                hint="sections: " + ", ".join(expected),
+            )
+    present = [t for t in titles if t in expected]
+    if present == sorted(set(present), key=expected.index) or len(set(present)) != len(present):
+        return
+    yield Finding(
+        "CT403",
+        "sections are not in the template's order: " + ", ".join(expected),
+        line=ctx.document.body_first_line,
+    )
+
+
+@case_rule(
+    "CT404",
+    "extra-section",
+    "A section that the case type's template does not have.",
+    Severity.WARNING,
+)
+def no_extra_sections(ctx: CaseContext) -> Iterator[Finding]:
+    case_type = ctx.policy.case_types.get(ctx.case.type)
+    if case_type is None:
+        return
+    expected = {s.title for s in case_type.sections}
+    for section in ctx.document.sections:
+        if section.title not in expected:
+            yield Finding(
+                "CT404",
+                f"section '{section.title}' is not in the "
+                f"{case_type.label.lower()} template; it is stored unencrypted",
+                line=section.heading_line,
+                hint="move its content into a template section",
+            )

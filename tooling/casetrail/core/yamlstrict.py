@@ -1,0 +1,208 @@
+"""A strict YAML reader: no type guessing, no anchors, aliases or tags, no duplicate keys.
+
+libyaml (PyYAML's C parser) composes the node tree; we resolve scalars ourselves with a small,
+predictable rule instead of YAML 1.1's guessing: only `true`/`false`, `null`/`~`/empty and plain
+decimal integers get a type, every other scalar stays a string (`no`, `1.10`, `012`,
+`2026-11-02`). The schema decides what a string must look like.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from casetrail.core.diagnostics import JsonPath
+
+MAX_DEPTH = 32
+
+_INT = re.compile(r"-?(?:0|[1-9][0-9]{0,17})\Z")
+_NULLS = frozenset({"", "~", "null"})
+
+
+class StrictYamlError(Exception):
+    """Refused input; line and col are 0-based within the YAML text."""
+
+    def __init__(self, code: str, message: str, line: int, col: int, hint: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.line = line
+        self.col = col
+        self.hint = hint
+
+
+# Codes the reader can raise; the rule registry documents them.
+SYNTAX = "CT005"
+FORBIDDEN = "CT006"
+DUPLICATE_KEY = "CT007"
+BAD_KEY = "CT008"
+TOO_DEEP = "CT010"
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    """A loaded value with the node tree kept to point findings at lines."""
+
+    value: Any
+    root: Any
+
+    def locate(self, at: JsonPath) -> tuple[int, int]:
+        """0-based (line, col) of the deepest node on `at` (mapping entries: the key)."""
+        node = self.root
+        mark = node.start_mark
+        for part in at:
+            if isinstance(part, int):
+                if type(node).__name__ != "SequenceNode" or not 0 <= part < len(node.value):
+                    break
+                node = node.value[part]
+                mark = node.start_mark
+            else:
+                if type(node).__name__ != "MappingNode":
+                    break
+                for key, value in node.value:
+                    if key.value == part:
+                        mark, node = key.start_mark, value
+                        break
+                else:
+                    break
+        return mark.line, mark.column
+
+
+def _composer(text: str) -> Any:
+    from yaml import _yaml  # lazy: keeps `casetrail --help` fast
+
+    class Composer(_yaml.CParser):
+        # libyaml asks the resolver for a tag per node; we resolve after composing.
+        def resolve(self, kind: object, value: object, implicit: object) -> str:
+            return ""
+
+        def descend_resolver(self, *args: object) -> None:
+            return None
+
+        def ascend_resolver(self, *args: object) -> None:
+            return None
+
+    return Composer(text)
+
+
+def _flow_depth(text: str) -> int:
+    depth = deepest = 0
+    for char in text:
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth = max(0, depth - 1)
+    return deepest
+
+
+def _check_anchors(text: str) -> None:
+    from yaml import _yaml
+
+    parser = _yaml.CParser(text)
+    try:
+        while (event := parser.get_event()) is not None:
+            anchor = getattr(event, "anchor", None)
+            if anchor:
+                mark = event.start_mark
+                raise StrictYamlError(
+                    FORBIDDEN,
+                    f"YAML anchor '&{anchor}' is not allowed",
+                    mark.line if mark else 0,
+                    mark.column if mark else 0,
+                    "write each value out in full; anchors and aliases hide what a record says",
+                )
+            if type(event).__name__ == "StreamEndEvent":
+                break
+    finally:
+        parser.dispose()
+
+
+def load(text: str, max_depth: int = MAX_DEPTH) -> Located:
+    """Parse one YAML document strictly, or raise StrictYamlError."""
+    from yaml import MarkedYAMLError
+
+    if text.count("[") + text.count("{") > max_depth and _flow_depth(text) > max_depth:
+        raise StrictYamlError(TOO_DEEP, f"YAML nested deeper than {max_depth} levels", 0, 0)
+    composer = _composer(text)
+    try:
+        root = composer.get_single_node()
+    except MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line, col = (mark.line, mark.column) if mark else (0, 0)
+        problem = error.problem or error.context or "invalid YAML"
+        raise StrictYamlError(SYNTAX, f"YAML syntax error: {problem}", line, col) from None
+    finally:
+        composer.dispose()
+    if "&" in text:
+        _check_anchors(text)
+    if root is None:
+        return Located(None, None)
+    return Located(_Builder(max_depth).build(root, 0), root)
+
+
+class _Builder:
+    """Turns nodes into plain values, refusing aliases, tags and bad keys on the way."""
+
+    def __init__(self, max_depth: int) -> None:
+        self.max_depth = max_depth
+        self.seen: set[int] = set()
+
+    def build(self, node: Any, depth: int) -> Any:
+        if id(node) in self.seen:
+            raise self._error(FORBIDDEN, "YAML aliases ('*name') are not allowed", node)
+        self.seen.add(id(node))
+        if node.tag:
+            raise self._error(FORBIDDEN, f"YAML tag '{node.tag}' is not allowed", node)
+        if depth > self.max_depth:
+            raise self._error(TOO_DEEP, f"YAML nested deeper than {self.max_depth} levels", node)
+        kind = type(node).__name__
+        if kind == "ScalarNode":
+            return _scalar(node)
+        if kind == "SequenceNode":
+            return [self.build(item, depth + 1) for item in node.value]
+        return dict(self._pairs(node, depth))
+
+    def _pairs(self, node: Any, depth: int) -> Iterator[tuple[str, Any]]:
+        keys: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            if type(key_node).__name__ != "ScalarNode" or key_node.tag:
+                raise self._error(BAD_KEY, "mapping keys must be plain strings", key_node)
+            key = _scalar(key_node)
+            if not isinstance(key, str):
+                raise self._error(
+                    BAD_KEY,
+                    f"mapping key {key_node.value!r} is not a string",
+                    key_node,
+                    f"quote it: '{key_node.value}'",
+                )
+            if key in keys:
+                raise self._error(
+                    DUPLICATE_KEY,
+                    f"duplicate key '{key}' (first defined on line {keys[key] + 1})",
+                    key_node,
+                    "keep one of the two entries",
+                )
+            keys[key] = key_node.start_mark.line
+            yield key, self.build(value_node, depth + 1)
+
+    @staticmethod
+    def _error(code: str, message: str, node: Any, hint: str = "") -> StrictYamlError:
+        return StrictYamlError(code, message, node.start_mark.line, node.start_mark.column, hint)
+
+
+def _scalar(node: Any) -> Any:
+    value: str = node.value
+    if node.style:  # quoted or block scalars are always strings
+        return value
+    if value in _NULLS:
+        return None
+    if value == "true":
+        return True
+    if value == "false":
+        return False
+    if _INT.match(value):
+        return int(value)
+    return value

@@ -1,0 +1,114 @@
+"""On-disk caches under .cache/casetrail/ (git-ignored): compiled validators and check results.
+
+Results are keyed by path and git blob id, never by modification time, and the whole file is
+dropped when the tool version or anything in schema/ changes. JSON, not pickle: a cache file is
+data, and loading it must never run code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import marshal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from casetrail import __version__
+from casetrail.core.diagnostics import Diagnostic
+from casetrail.core.engine import FileResult
+from casetrail.core.rules.base import CaseSummary
+from casetrail.core.validation import fast_check_from_code, generate_fast_code
+from casetrail.shell.repo import atomic_write
+
+CACHE_DIR = Path(".cache") / "casetrail"
+_RESULTS = "check-results.json"
+
+
+def _dir(root: Path) -> Path:
+    return root / CACHE_DIR
+
+
+def fast_factory(root: Path) -> Callable[[str, dict[str, Any]], Callable[[Any], bool]]:
+    """Compiled validators, generated once per schema and stored as marshalled bytecode."""
+
+    def factory(name: str, schema: dict[str, Any]) -> Callable[[Any], bool]:
+        text = json.dumps(schema, sort_keys=True)
+        key = hashlib.sha256(f"{__version__}\0{sys.version}\0{text}".encode()).hexdigest()[:24]
+        path = _dir(root) / f"validator-{key}.marshal"
+        try:
+            code = marshal.loads(path.read_bytes())
+        except (OSError, ValueError, EOFError, TypeError):
+            code = compile(generate_fast_code(schema), name, "exec")
+            with contextlib.suppress(OSError):  # read-only checkouts validate, only slower
+                atomic_write(path, marshal.dumps(code))
+        return fast_check_from_code(code)
+
+    return factory
+
+
+def fingerprint(config_files: dict[str, bytes | None]) -> str:
+    digest = hashlib.sha256(__version__.encode())
+    for name in sorted(config_files):
+        digest.update(name.encode() + b"\0" + (config_files[name] or b"") + b"\0")
+    return digest.hexdigest()
+
+
+class ResultCache:
+    def __init__(self, root: Path, fingerprint: str) -> None:
+        self.path = _dir(root) / _RESULTS
+        self.fingerprint = fingerprint
+        self.entries: dict[str, Any] = {}
+        self.dirty = False
+        self.hits = 0
+        try:
+            data = json.loads(self.path.read_bytes())
+            if data.get("fingerprint") == fingerprint:
+                self.entries = data["entries"]
+        except (OSError, ValueError, KeyError, AttributeError):
+            pass
+
+    def get(self, path: str, blob: str) -> FileResult | None:
+        entry = self.entries.get(f"{path}\0{blob}")
+        if entry is None:
+            return None
+        self.hits += 1
+        summary = CaseSummary(*entry["summary"]) if entry["summary"] else None
+        diagnostics = tuple(Diagnostic.from_json(d) for d in entry["diagnostics"])
+        return FileResult(path, diagnostics, summary, entry["lines"])
+
+    def put(self, blob: str, result: FileResult) -> None:
+        summary = result.summary
+        self.entries[f"{result.path}\0{blob}"] = {
+            "summary": [summary.path, summary.id, summary.status, summary.type, summary.priority]
+            if summary
+            else None,
+            "lines": result.lines,
+            "diagnostics": [d.to_json() for d in result.diagnostics],
+        }
+        self.dirty = True
+
+    def get_status(self, blob: str) -> str | None:
+        value = self.entries.get(f"status\0{blob}")
+        return value if isinstance(value, str) else None
+
+    def put_status(self, blob: str, status: str) -> None:
+        self.entries[f"status\0{blob}"] = status
+        self.dirty = True
+
+    def save(self, live: set[str] | None) -> None:
+        """Write back; after a whole-tree run keep only entries of files that still exist."""
+        if not self.dirty:
+            return
+        kept = {
+            k: v
+            for k, v in self.entries.items()
+            if live is None or k.startswith("status\0") or k.partition("\0")[0] in live
+        }
+        payload = json.dumps(
+            {"fingerprint": self.fingerprint, "entries": kept}, separators=(",", ":")
+        )
+        with contextlib.suppress(OSError):
+            atomic_write(self.path, payload.encode())

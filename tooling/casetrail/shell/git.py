@@ -1,0 +1,81 @@
+"""The only module that runs git. Small named functions, one subprocess each."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+# Set by git while it runs hooks; they would point a nested git at the wrong repository.
+_HOOK_VARIABLES = (
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_PREFIX",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+)
+
+
+class GitError(Exception):
+    pass
+
+
+def _env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in _HOOK_VARIABLES}
+
+
+def _run(root: Path, *args: str, stdin: bytes | None = None, check: bool = True) -> bytes:
+    try:
+        result = subprocess.run(
+            ["git", *args], cwd=root, input=stdin, capture_output=True, env=_env(), check=False
+        )
+    except FileNotFoundError:
+        raise GitError("git is not installed or not on PATH") from None
+    if check and result.returncode != 0:
+        message = result.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise GitError(f"git {args[0]} failed: {message[-1] if message else result.returncode}")
+    return result.stdout
+
+
+def is_repository(root: Path) -> bool:
+    return (root / ".git").exists() and bool(
+        _run(root, "rev-parse", "--is-inside-work-tree", check=False).strip() == b"true"
+    )
+
+
+def resolves(root: Path, rev: str) -> bool:
+    return bool(_run(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", check=False))
+
+
+def ls_tree(root: Path, rev: str, paths: list[str]) -> dict[str, str]:
+    """path -> blob id of the files under `paths` at `rev`."""
+    out = _run(root, "ls-tree", "-r", "-z", "--full-tree", rev, "--", *paths)
+    blobs = {}
+    for record in out.split(b"\0"):
+        if record:
+            meta, _, path = record.partition(b"\t")
+            blobs[path.decode("utf-8", "surrogateescape")] = meta.split()[2].decode()
+    return blobs
+
+
+def cat_blobs(root: Path, blob_ids: list[str]) -> dict[str, bytes]:
+    """Contents of many blobs through one `git cat-file --batch`."""
+    if not blob_ids:
+        return {}
+    out = _run(root, "cat-file", "--batch", stdin="".join(f"{b}\n" for b in blob_ids).encode())
+    contents, position = {}, 0
+    for blob in blob_ids:
+        newline = out.index(b"\n", position)
+        header = out[position:newline].split()
+        if len(header) < 3:
+            raise GitError(f"git cat-file could not read {blob}")
+        size = int(header[2])
+        contents[blob] = out[newline + 1 : newline + 1 + size]
+        position = newline + 1 + size + 1
+    return contents
+
+
+def config_value(root: Path, key: str) -> str | None:
+    value = _run(root, "config", "--get", key, check=False).decode().strip()
+    return value or None

@@ -1,0 +1,131 @@
+"""The records repository on disk: finding its root, listing case files, atomic writes."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from casetrail.core.configload import CONFIG_FILES
+from casetrail.core.document import MAX_FILE_BYTES
+
+CASES = "cases"
+
+
+class RepositoryError(Exception):
+    pass
+
+
+def find_root(start: Path) -> Path:
+    """The nearest folder at or above `start` holding schema/policy.yaml."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / "schema" / "policy.yaml").is_file():
+            return folder
+    raise RepositoryError(
+        f"no records repository at or above {start} (no schema/policy.yaml); "
+        "run casetrail inside a records repository or pass --root"
+    )
+
+
+def blob_id(data: bytes) -> str:
+    """git's object id for these bytes, so cache keys agree with `git ls-tree`."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    path: str  # repository-relative, POSIX
+    problem: str | None = None  # why it cannot be a case file (code CT013/CT014)
+    code: str = ""
+
+
+def walk_cases(root: Path) -> Iterator[Entry]:
+    """Every case file under cases/, plus entries that must not be there."""
+    base = root / CASES
+    if not base.is_dir():
+        return
+    stack = [base]
+    while stack:
+        folder = stack.pop()
+        with os.scandir(folder) as entries:
+            for item in sorted(entries, key=lambda e: e.name):
+                rel = Path(item.path).relative_to(root).as_posix()
+                if item.is_symlink():
+                    yield Entry(
+                        rel, "is a symbolic link; case files must be regular files", "CT013"
+                    )
+                elif item.is_dir(follow_symlinks=False):
+                    stack.append(Path(item.path))
+                elif not item.is_file(follow_symlinks=False):
+                    yield Entry(rel, "is not a regular file", "CT013")
+                elif item.name.endswith(".md"):
+                    yield Entry(rel)
+                elif not (item.name.endswith(".age") or item.name == ".gitkeep"):
+                    yield Entry(
+                        rel, "is not a case file (.md) or an encrypted attachment (.age)", "CT014"
+                    )
+
+
+def read_case(root: Path, rel: str) -> bytes:
+    """The bytes of a case file, refusing links and oversized files before reading."""
+    path = root / rel
+    info = path.lstat()
+    if stat.S_ISLNK(info.st_mode):
+        raise RepositoryError(f"{rel} is a symbolic link")
+    if info.st_size > MAX_FILE_BYTES:
+        # Read only the head: enough for the parser to report the size, never 50 MB.
+        with path.open("rb") as handle:
+            return handle.read(MAX_FILE_BYTES + 1)
+    return path.read_bytes()
+
+
+def read_config(root: Path) -> dict[str, bytes | None]:
+    files: dict[str, bytes | None] = {}
+    for rel in CONFIG_FILES:
+        try:
+            files[rel] = (root / rel).read_bytes()
+        except FileNotFoundError:
+            files[rel] = None
+    return files
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside `path`, fsync, then rename over it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def create_exclusive(path: Path, data: bytes) -> None:
+    """Write a new file atomically, failing if it already exists (no overwrite race)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.link(tmp, path)  # fails with FileExistsError instead of replacing
+    finally:
+        Path(tmp).unlink(missing_ok=True)
