@@ -1,0 +1,112 @@
+"""Shared fixtures: real records repositories in temporary folders, the real CLI, no home."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from casetrail.cli.main import main
+
+PROJECT = Path(__file__).resolve().parent.parent
+DEMO_KEYS = PROJECT / "tests" / "demo-keys-DO-NOT-USE"
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Amira Martin",
+    "GIT_AUTHOR_EMAIL": "amartin@demo.casetrail.invalid",
+    "GIT_COMMITTER_NAME": "Amira Martin",
+    "GIT_COMMITTER_EMAIL": "amartin@demo.casetrail.invalid",
+    "GIT_AUTHOR_DATE": "2026-11-02T10:00:00+01:00",
+    "GIT_COMMITTER_DATE": "2026-11-02T10:00:00+01:00",
+}
+
+
+@pytest.fixture(autouse=True)
+def no_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never read or write the developer's home or global git config."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    for key, value in GIT_ENV.items():
+        monkeypatch.setenv(key, value)
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+@dataclass
+class Records:
+    """A records repository in a temporary folder, with the project's schema/."""
+
+    root: Path
+    capsys: pytest.CaptureFixture[str]
+
+    def run(self, *args: str) -> Run:
+        self.capsys.readouterr()
+        code = main(["--root", str(self.root), *args])
+        captured = self.capsys.readouterr()
+        return Run(code, captured.out, captured.err)
+
+    def git(self, *args: str) -> str:
+        env = {**os.environ, **GIT_ENV}
+        return subprocess.run(
+            ["git", *args], cwd=self.root, env=env, check=True, capture_output=True, text=True
+        ).stdout
+
+    def write(self, rel: str, data: bytes | str) -> Path:
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data.encode() if isinstance(data, str) else data)
+        return path
+
+    def snapshot(self) -> dict[str, str]:
+        """Hash of every file outside .git and .cache, to prove nothing changed."""
+        return {
+            p.relative_to(self.root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(self.root.rglob("*"))
+            if p.is_file()
+            and not p.is_symlink()
+            and not {".git", ".cache"} & set(p.relative_to(self.root).parts)
+        }
+
+    def new_case(self, *extra: str) -> str:
+        result = self.run(
+            "new",
+            "--by",
+            "amartin",
+            "--format",
+            "json",
+            "--type",
+            "complaint",
+            "--priority",
+            "medium",
+            "--title",
+            "Late reply to a records request",
+            *extra,
+        )
+        assert result.code == 0, result.err
+        import json
+
+        return str(json.loads(result.out)["path"])
+
+
+@pytest.fixture
+def records(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Records]:
+    root = tmp_path / "records"
+    root.mkdir()
+    monkeypatch.chdir(root)
+    shutil.copytree(PROJECT / "schema", root / "schema")
+    (root / "cases").mkdir()
+    yield Records(root, capsys)
