@@ -223,3 +223,13 @@ def test_internal_errors_exit_3_with_a_hint(records: Records, monkeypatch: objec
     result = records.run("check")
     assert result.code == 3
     assert "rerun with --traceback" in result.err
+
+
+def test_a_cached_config_never_hides_a_later_config_error(records: Records) -> None:
+    records.new_case()
+    assert records.run("check").code == 0
+    roster = records.root / "schema" / "roster.yaml"
+    roster.write_text(roster.read_text().replace("capacity: 10", "capacity: ten", 1))
+    result = records.run("check")
+    assert result.code == 2
+    assert "schema/roster.yaml" in result.out and "capacity: expected integer" in result.out

@@ -77,10 +77,14 @@ def _previous_status(
     from casetrail.shell import cache, git, repo
 
     assert isinstance(results_cache, cache.ResultCache)
-    if not git.is_repository(root) or not git.resolves(root, against):
-        return {}
     paths = [r.path for r in results if r.summary]
-    before = git.ls_tree(root, against, ["cases"] if len(paths) > 50 else paths) if paths else {}
+    if not paths or not (root / ".git").exists():
+        return {}
+    before = git.ls_tree(root, against, ["cases"] if len(paths) > 50 else paths)
+    if before is None:
+        if against != "HEAD":
+            raise UserError(f"--against {against}: not a commit in this repository")
+        return {}  # no commits yet: nothing to compare with
     statuses: dict[str, str] = {}
     wanted: dict[str, str] = {}
     for path in paths:
@@ -160,7 +164,7 @@ def check(
     root = repository_root(ctx)
     files = repo.read_config(root)
     try:
-        config = configload.load(files, cache.fast_factory(root))
+        config = cache.load_config(root, files)
     except configload.ConfigError as error:
         click.echo(REPORTERS[fmt](Report(ordered(error.diagnostics), 0)))
         return USAGE

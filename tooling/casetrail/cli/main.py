@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
@@ -19,7 +20,32 @@ class UserError(Exception):
     """A problem the user can fix; printed as one line, exit code 2."""
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+# Subcommands load on first use, so a pre-commit run imports only what `check` needs.
+_COMMANDS = {
+    "check": "casetrail.cli.check:check",
+    "new": "casetrail.cli.new:new",
+    "rules": "casetrail.cli.rules:rules",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(_COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = _COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, _, attribute = target.partition(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="casetrail")
 @click.option(
     "--root",
@@ -38,17 +64,6 @@ def repository_root(ctx: click.Context) -> Path:
 
     given = ctx.find_root().obj.get("root")
     return find_root(given if given is not None else Path.cwd())
-
-
-def _register() -> None:
-    from casetrail.cli import check, new, rules
-
-    cli.add_command(check.check)
-    cli.add_command(rules.rules)
-    cli.add_command(new.new)
-
-
-_register()
 
 
 def _known_errors() -> tuple[type[BaseException], ...]:

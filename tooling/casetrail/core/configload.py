@@ -97,8 +97,8 @@ def _yaml(
     return value
 
 
-def load(files: dict[str, bytes | None], fast_factory: FastFactory) -> Config:
-    """A Config, or ConfigError with every problem found."""
+def validated(files: dict[str, bytes | None], fast_factory: FastFactory) -> dict[str, Any]:
+    """The schemas, policy and roster as plain data after every check; or ConfigError."""
     schemas = {path: _json(path, files.get(path)) for path in SCHEMA_FILES}
     policy_raw = _yaml(
         POLICY,
@@ -116,9 +116,23 @@ def load(files: dict[str, bytes | None], fast_factory: FastFactory) -> Config:
     problems = [locate(path, f, None) for path, f in cross_references(policy, roster)]
     if any(d.severity is Severity.ERROR for d in problems):
         raise ConfigError(problems)
+    return {"policy": policy_raw, "roster": roster_raw, "case_schema": schemas[CASE_SCHEMA]}
+
+
+def build(data: dict[str, Any], fast_factory: FastFactory) -> Config:
+    """A Config from what `validated` returned (possibly read back from a cache)."""
+    schema = data["case_schema"]
     return Config(
-        policy, roster, schemas[CASE_SCHEMA], fast_factory(CASE_SCHEMA, schemas[CASE_SCHEMA])
+        Policy.from_mapping(data["policy"]),
+        Roster.from_mapping(data["roster"]),
+        schema,
+        fast_factory(CASE_SCHEMA, schema),
     )
+
+
+def load(files: dict[str, bytes | None], fast_factory: FastFactory) -> Config:
+    """A Config, or ConfigError with every problem found."""
+    return build(validated(files, fast_factory), fast_factory)
 
 
 def cross_references(policy: Policy, roster: Roster) -> Iterator[tuple[str, Finding]]:

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from casetrail import __version__
+from casetrail.core import configload
 from casetrail.core.diagnostics import Diagnostic
-from casetrail.core.engine import FileResult
+from casetrail.core.engine import Config, FileResult
 from casetrail.core.rules.base import CaseSummary
 from casetrail.core.validation import fast_check_from_code, generate_fast_code
 from casetrail.shell.repo import atomic_write
@@ -47,6 +48,19 @@ def fast_factory(root: Path) -> Callable[[str, dict[str, Any]], Callable[[Any], 
         return fast_check_from_code(code)
 
     return factory
+
+
+def load_config(root: Path, files: dict[str, bytes | None]) -> Config:
+    """The office's config; validated once per content of schema/, then read back as JSON."""
+    factory = fast_factory(root)
+    path = _dir(root) / f"config-{fingerprint(files)[:24]}.json"
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        data = configload.validated(files, factory)
+        with contextlib.suppress(OSError):
+            atomic_write(path, json.dumps(data).encode())
+    return configload.build(data, factory)
 
 
 def fingerprint(config_files: dict[str, bytes | None]) -> str:

@@ -48,9 +48,13 @@ def resolves(root: Path, rev: str) -> bool:
     return bool(_run(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", check=False))
 
 
-def ls_tree(root: Path, rev: str, paths: list[str]) -> dict[str, str]:
-    """path -> blob id of the files under `paths` at `rev`."""
-    out = _run(root, "ls-tree", "-r", "-z", "--full-tree", rev, "--", *paths)
+def ls_tree(root: Path, rev: str, paths: list[str]) -> dict[str, str] | None:
+    """path -> blob id of the files under `paths` at `rev`; None if `rev` is not a commit here
+    (no repository, no commits yet): one git call either way."""
+    try:
+        out = _run(root, "ls-tree", "-r", "-z", "--full-tree", rev, "--", *paths)
+    except GitError:
+        return None
     blobs = {}
     for record in out.split(b"\0"):
         if record:

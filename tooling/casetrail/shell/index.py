@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from casetrail.core import configload, engine
+from casetrail.core import engine
 from casetrail.core.engine import Config, FileResult
 from casetrail.shell import cache, repo
 
@@ -18,7 +17,7 @@ _worker_config: Config | None = None
 
 def load_config(root: Path) -> tuple[Config, dict[str, bytes | None]]:
     files = repo.read_config(root)
-    return configload.load(files, cache.fast_factory(root)), files
+    return cache.load_config(root, files), files
 
 
 def _init_worker(root: str) -> None:
@@ -56,6 +55,8 @@ def check_files(
             todo.append((path, data))
     jobs = jobs or os.cpu_count() or 1
     if jobs > 1 and len(todo) >= PARALLEL_THRESHOLD:
+        from concurrent.futures import ProcessPoolExecutor  # lazy: 15 ms of imports
+
         with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(str(root),)) as pool:
             fresh = [r for chunk in pool.map(_check_chunk, _chunks(todo, jobs)) for r in chunk]
     else:
