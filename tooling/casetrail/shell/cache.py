@@ -63,8 +63,20 @@ def load_config(root: Path, files: dict[str, bytes | None]) -> Config:
     return configload.build(data, factory)
 
 
+def _code_stamp() -> bytes:
+    """Size and mtime of every module of casetrail: a changed rule invalidates cached results
+    even before the version number moves (editable installs, development)."""
+    package = Path(__file__).resolve().parent.parent
+    stamps = sorted(
+        f"{p.relative_to(package)}:{s.st_size}:{s.st_mtime_ns}"
+        for p in package.rglob("*.py")
+        for s in (p.stat(),)
+    )
+    return "\n".join(stamps).encode()
+
+
 def fingerprint(config_files: dict[str, bytes | None]) -> str:
-    digest = hashlib.sha256(__version__.encode())
+    digest = hashlib.sha256(__version__.encode() + _code_stamp())
     for name in sorted(config_files):
         digest.update(name.encode() + b"\0" + (config_files[name] or b"") + b"\0")
     return digest.hexdigest()

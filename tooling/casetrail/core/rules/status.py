@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from casetrail.core import lifecycle
 from casetrail.core.config import CASE_TEAM
 from casetrail.core.diagnostics import Finding, JsonPath
+from casetrail.core.formats import parse_datetime
 from casetrail.core.rules.base import CaseContext, TreeContext
 from casetrail.core.rules.registry import case_rule, tree_rule
 
@@ -196,3 +197,62 @@ def transitions(tree: TreeContext) -> Iterator[tuple[str, Finding]]:
                     hint=lifecycle.WHY.get(before, ""),
                 ),
             )
+
+
+@case_rule(
+    "CT324",
+    "priority-history",
+    "The priority differs from its last recorded assessment, or a reassessment's 'from' does "
+    "not match the priority before it.",
+)
+def priority_matches_history(ctx: CaseContext) -> Iterator[Finding]:
+    history = ctx.case.entries("priority_history")
+    previous = None
+    for index, entry in enumerate(history):
+        if previous is not None and entry.get("from", previous) != previous:
+            yield Finding(
+                "CT324",
+                f"priority_history[{index}] says from {entry['from']}, but the priority was {previous}",
+                at=("priority_history", index, "from"),
+            )
+        previous = entry["to"]
+    if history and ctx.case.priority != previous:
+        yield Finding(
+            "CT324",
+            f"priority is {ctx.case.priority} but the last assessment set it to {previous}",
+            at=("priority",),
+            hint="change the priority with casetrail priority, which records the reason",
+        )
+
+
+@case_rule(
+    "CT325",
+    "retention-policy",
+    "A closed case's retention does not follow the policy for its type (period from closure, "
+    "disposition).",
+)
+def retention_follows_policy(ctx: CaseContext) -> Iterator[Finding]:
+    retention = ctx.case.data.get("retention")
+    case_type = ctx.policy.case_types.get(ctx.case.type)
+    closed_at = ctx.case.closure().get("closed_at")
+    if not isinstance(retention, dict) or case_type is None or closed_at is None:
+        return
+    closed = parse_datetime(closed_at).date()
+    try:
+        expected = closed.replace(year=closed.year + case_type.retention_years)
+    except ValueError:  # 29 February into a common year
+        expected = closed.replace(year=closed.year + case_type.retention_years, day=28)
+    if retention["until"] != expected.isoformat():
+        yield Finding(
+            "CT325",
+            f"retention.until is {retention['until']}; the policy keeps a {case_type.key} "
+            f"{case_type.retention_years} years from closure, until {expected.isoformat()}",
+            at=("retention", "until"),
+        )
+    if retention["disposition"] != case_type.disposition:
+        yield Finding(
+            "CT325",
+            f"retention.disposition is {retention['disposition']}; the policy says "
+            f"{case_type.disposition} for a {case_type.key}",
+            at=("retention", "disposition"),
+        )
