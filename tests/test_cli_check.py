@@ -109,7 +109,7 @@ def test_a_50_megabyte_file_is_refused_without_reading_it_all(records: Records) 
         handle.truncate(50 * 1024 * 1024)
     result = records.run("check")
     assert result.code == 1
-    assert "CT010 file is 1,048,577 bytes" in result.out
+    assert "CT010 file is 52,428,800 bytes" in result.out
 
 
 def test_invalid_policy_is_a_configuration_error_with_line(records: Records) -> None:

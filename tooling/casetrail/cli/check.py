@@ -89,7 +89,7 @@ def _previous_status(
     wanted: dict[str, str] = {}
     for path in paths:
         blob = before.get(path)
-        if blob is None or blob == repo.blob_id(repo.read_case(root, path)):
+        if blob is None or blob == repo.blob_id(repo.read_case(root, path)[0]):
             continue
         known = results_cache.get_status(blob)
         if known is not None:

@@ -69,6 +69,15 @@ class CaseDocument:
         line, col = self.located.locate(at)
         return line + self.yaml_first_line, col + 1
 
+    def preamble_line(self) -> int | None:
+        """File line of the first non-blank text before the first section, if any."""
+        for offset, line in enumerate(self.body.split("\n")):
+            if _HEADING_RE.match(line):
+                return None
+            if line.strip():
+                return self.body_first_line + offset
+        return None
+
     def section(self, title: str) -> Section | None:
         return next((s for s in self.sections if s.title == title), None)
 
@@ -78,12 +87,12 @@ def _line_col(text: str, index: int) -> tuple[int, int]:
     return line, index - (text.rfind("\n", 0, index) + 1) + 1
 
 
-def _decode(data: bytes) -> tuple[str | None, list[Finding]]:
-    if len(data) > MAX_FILE_BYTES:
+def _decode(data: bytes, size: int) -> tuple[str | None, list[Finding]]:
+    if size > MAX_FILE_BYTES:
         return None, [
             Finding(
                 TOO_LARGE,
-                f"file is {len(data):,} bytes; a case file may be at most {MAX_FILE_BYTES:,}",
+                f"file is {size:,} bytes; a case file may be at most {MAX_FILE_BYTES:,}",
                 line=1,
                 hint="move large material into an encrypted attachment",
             )
@@ -98,7 +107,8 @@ def _decode(data: bytes) -> tuple[str | None, list[Finding]]:
             )
         ]
     if b"\0" in data:
-        line, col = _line_col(data.decode("latin-1"), data.index(b"\0"))
+        prefix = data[: data.index(b"\0")].decode("utf-8", "replace")
+        line, col = _line_col(prefix, len(prefix))
         return None, [
             Finding(
                 ENCODING,
@@ -111,7 +121,8 @@ def _decode(data: bytes) -> tuple[str | None, list[Finding]]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
-        line, col = _line_col(data[: error.start].decode("utf-8", "replace"), error.start)
+        prefix = data[: error.start].decode("utf-8")  # valid up to the bad byte
+        line, col = _line_col(prefix, len(prefix))
         return None, [
             Finding(
                 ENCODING,
@@ -153,9 +164,11 @@ def _invisible(text: str, first_line: int, in_front_matter: bool) -> list[Findin
     return findings
 
 
-def parse(data: bytes) -> tuple[CaseDocument | None, list[Finding]]:
-    """Parse a case file; a document is returned only when the front matter could be read."""
-    text, findings = _decode(data)
+def parse(data: bytes, size: int | None = None) -> tuple[CaseDocument | None, list[Finding]]:
+    """Parse a case file; a document is returned only when the front matter could be read.
+
+    `size` is the file's real size when only its head was read (oversized files)."""
+    text, findings = _decode(data, len(data) if size is None else size)
     if text is None:
         return None, findings
     conflicts = [
@@ -204,7 +217,7 @@ def parse(data: bytes) -> tuple[CaseDocument | None, list[Finding]]:
     if findings:
         return None, findings
     try:
-        located = yamlstrict.load(yaml_text)
+        located = yamlstrict.load(yaml_text, line_offset=1)
     except yamlstrict.StrictYamlError as error:
         return None, [
             Finding(
@@ -212,7 +225,8 @@ def parse(data: bytes) -> tuple[CaseDocument | None, list[Finding]]:
             )
         ]
     if not isinstance(located.value, dict) or not located.value:
-        kind = "empty" if located.value is None else f"a {_kind(located.value)}, not a mapping"
+        empty = located.value is None or located.value == {}
+        kind = "empty" if empty else f"a {_kind(located.value)}, not a mapping"
         return None, [
             Finding(
                 NOT_MAPPING,

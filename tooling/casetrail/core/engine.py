@@ -41,13 +41,15 @@ def locate(path: str, finding: Finding, document: doc.CaseDocument | None) -> Di
     return Diagnostic(path, line, col, finding.code, finding.message, severity, finding.hint)
 
 
-def check_file(path: str, data: bytes, config: Config) -> FileResult:
-    document, findings = doc.parse(data)
+def check_file(path: str, data: bytes, config: Config, size: int | None = None) -> FileResult:
+    document, findings = doc.parse(data, size)
     if document is None:
         return FileResult(path, tuple(locate(path, f, None) for f in findings))
     metadata = document.front_matter
     if not config.fast_check(metadata):
-        findings.extend(validation.precise_findings(config.case_schema, metadata))
+        precise = list(validation.precise_findings(config.case_schema, metadata))
+        # The two validators must agree; if only the fast one objects, still refuse the file.
+        findings.extend(precise or [validation.unexplained()])
         return FileResult(path, tuple(locate(path, f, document) for f in findings))
     context = CaseContext(path, document, Case(metadata), config.policy, config.roster)
     for rule in RULES.values():

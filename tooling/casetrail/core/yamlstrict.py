@@ -87,23 +87,37 @@ def _composer(text: str) -> Any:
     return Composer(text)
 
 
-def _flow_depth(text: str) -> int:
-    depth = deepest = 0
-    for char in text:
+def _too_deep_at(text: str, max_depth: int) -> int | None:
+    """Index of the bracket that opens level max_depth + 1 (a conservative scan), or None."""
+    depth = 0
+    for index, char in enumerate(text):
         if char in "[{":
             depth += 1
-            deepest = max(deepest, depth)
+            if depth > max_depth:
+                return index
         elif char in "]}":
             depth = max(0, depth - 1)
-    return deepest
+    return None
 
 
-def _check_anchors(text: str) -> None:
+def _check_events(text: str) -> None:
+    """Anchors and explicit tags (even the bare '!') leave no trace in the node tree that
+    libyaml hands back, so look for them in the event stream when the text could hold one."""
     from yaml import _yaml
 
     parser = _yaml.CParser(text)
     try:
         while (event := parser.get_event()) is not None:
+            tag = getattr(event, "tag", None)
+            if tag:
+                mark = event.start_mark
+                raise StrictYamlError(
+                    FORBIDDEN,
+                    f"YAML tag '{tag}' is not allowed",
+                    mark.line if mark else 0,
+                    mark.column if mark else 0,
+                    "remove the tag; casetrail reads plain values only",
+                )
             anchor = getattr(event, "anchor", None)
             if anchor:
                 mark = event.start_mark
@@ -120,12 +134,20 @@ def _check_anchors(text: str) -> None:
         parser.dispose()
 
 
-def load(text: str, max_depth: int = MAX_DEPTH) -> Located:
-    """Parse one YAML document strictly, or raise StrictYamlError."""
+def load(text: str, max_depth: int = MAX_DEPTH, line_offset: int = 0) -> Located:
+    """Parse one YAML document strictly, or raise StrictYamlError.
+
+    `line_offset` is where the text starts in its file, for line numbers inside messages."""
     from yaml import MarkedYAMLError
 
-    if text.count("[") + text.count("{") > max_depth and _flow_depth(text) > max_depth:
-        raise StrictYamlError(TOO_DEEP, f"YAML nested deeper than {max_depth} levels", 0, 0)
+    if text.count("[") + text.count("{") > max_depth:
+        index = _too_deep_at(text, max_depth)
+        if index is not None:
+            line = text.count("\n", 0, index)
+            col = index - (text.rfind("\n", 0, index) + 1)
+            raise StrictYamlError(
+                TOO_DEEP, f"YAML nested deeper than {max_depth} levels", line, col
+            )
     composer = _composer(text)
     try:
         root = composer.get_single_node()
@@ -136,18 +158,19 @@ def load(text: str, max_depth: int = MAX_DEPTH) -> Located:
         raise StrictYamlError(SYNTAX, f"YAML syntax error: {problem}", line, col) from None
     finally:
         composer.dispose()
-    if "&" in text:
-        _check_anchors(text)
+    if "&" in text or "!" in text:
+        _check_events(text)
     if root is None:
         return Located(None, None)
-    return Located(_Builder(max_depth).build(root, 0), root)
+    return Located(_Builder(max_depth, line_offset).build(root, 0), root)
 
 
 class _Builder:
     """Turns nodes into plain values, refusing aliases, tags and bad keys on the way."""
 
-    def __init__(self, max_depth: int) -> None:
+    def __init__(self, max_depth: int, line_offset: int) -> None:
         self.max_depth = max_depth
+        self.line_offset = line_offset
         self.seen: set[int] = set()
 
     def build(self, node: Any, depth: int) -> Any:
@@ -155,7 +178,12 @@ class _Builder:
             raise self._error(FORBIDDEN, "YAML aliases ('*name') are not allowed", node)
         self.seen.add(id(node))
         if node.tag:
-            raise self._error(FORBIDDEN, f"YAML tag '{node.tag}' is not allowed", node)
+            raise self._error(
+                FORBIDDEN,
+                f"YAML tag '{node.tag}' is not allowed",
+                node,
+                "remove the tag; casetrail reads plain values only",
+            )
         if depth > self.max_depth:
             raise self._error(TOO_DEEP, f"YAML nested deeper than {self.max_depth} levels", node)
         kind = type(node).__name__
@@ -181,7 +209,7 @@ class _Builder:
             if key in keys:
                 raise self._error(
                     DUPLICATE_KEY,
-                    f"duplicate key '{key}' (first defined on line {keys[key] + 1})",
+                    f"duplicate key '{key}' (first defined on line {keys[key] + 1 + self.line_offset})",
                     key_node,
                     "keep one of the two entries",
                 )

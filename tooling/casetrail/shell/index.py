@@ -46,7 +46,11 @@ def check_files(
     todo: list[tuple[str, bytes]] = []
     blobs: dict[str, str] = {}
     for path in paths:
-        data = repo.read_case(root, path)
+        data, size = repo.read_case(root, path)
+        if size != len(data):  # oversized: report it now, never cache a head as the file
+            results[path] = engine.check_file(path, data, config, size)
+            blobs[path] = ""
+            continue
         blobs[path] = repo.blob_id(data)
         cached = results_cache.get(path, blobs[path])
         if cached is not None:

@@ -71,17 +71,17 @@ def walk_cases(root: Path) -> Iterator[Entry]:
                     )
 
 
-def read_case(root: Path, rel: str) -> bytes:
-    """The bytes of a case file, refusing links and oversized files before reading."""
+def read_case(root: Path, rel: str) -> tuple[bytes, int]:
+    """A case file's bytes and real size; of an oversized file only the head is read."""
     path = root / rel
     info = path.lstat()
     if stat.S_ISLNK(info.st_mode):
         raise RepositoryError(f"{rel} is a symbolic link")
     if info.st_size > MAX_FILE_BYTES:
-        # Read only the head: enough for the parser to report the size, never 50 MB.
-        with path.open("rb") as handle:
-            return handle.read(MAX_FILE_BYTES + 1)
-    return path.read_bytes()
+        with path.open("rb") as handle:  # never 50 MB into memory to say it is too big
+            return handle.read(MAX_FILE_BYTES + 1), info.st_size
+    data = path.read_bytes()
+    return data, len(data)
 
 
 def read_config(root: Path) -> dict[str, bytes | None]:

@@ -112,6 +112,15 @@ def no_extra_sections(ctx: CaseContext) -> Iterator[Finding]:
     if case_type is None:
         return
     expected = {s.title for s in case_type.sections}
+    preamble = ctx.document.preamble_line()
+    if preamble is not None:
+        yield Finding(
+            "CT404",
+            f"text before the first section is not in the {case_type.label.lower()} template; "
+            "it is stored unencrypted",
+            line=preamble,
+            hint="move it into a template section",
+        )
     for section in ctx.document.sections:
         if section.title not in expected:
             yield Finding(

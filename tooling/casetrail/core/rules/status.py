@@ -161,7 +161,7 @@ def checklist(ctx: CaseContext) -> Iterator[Finding]:
         done[entry["item"]] = index
         if spec and not _holds(ctx, entry["done_by"], spec.responsible):
             who = " or ".join(
-                "the case's handler or resolution officer" if r == CASE_TEAM else r
+                "the case's handler or resolution officer" if r == CASE_TEAM else f"a {r}"
                 for r in spec.responsible
             )
             yield Finding(
