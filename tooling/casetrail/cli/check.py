@@ -71,10 +71,14 @@ def _twins(root: Path, results: list[FileResult]) -> list[str]:
 
 
 def _previous_status(
-    root: Path, results: list[FileResult], against: str, results_cache: object
+    root: Path,
+    results: list[FileResult],
+    blobs: dict[str, str],
+    against: str,
+    results_cache: object,
 ) -> dict[str, str]:
     from casetrail.core import document
-    from casetrail.shell import cache, git, repo
+    from casetrail.shell import cache, git
 
     assert isinstance(results_cache, cache.ResultCache)
     paths = [r.path for r in results if r.summary]
@@ -89,7 +93,7 @@ def _previous_status(
     wanted: dict[str, str] = {}
     for path in paths:
         blob = before.get(path)
-        if blob is None or blob == repo.blob_id(repo.read_case(root, path)[0]):
+        if blob is None or blob == blobs.get(path):
             continue
         known = results_cache.get_status(blob)
         if known is not None:
@@ -169,13 +173,14 @@ def check(
         click.echo(REPORTERS[fmt](Report(ordered(error.diagnostics), 0)))
         return USAGE
     selected, found = _select(root, paths)
-    results_cache = cache.ResultCache(root, "" if no_cache else cache.fingerprint(files))
-    if no_cache:
-        results_cache.entries = {}
-    results = index.check_files(root, selected, config, results_cache, jobs)
+    results_cache = cache.ResultCache(root, cache.fingerprint(files), not (paths or no_cache))
+    results, blobs = index.check_files(root, selected, config, results_cache, jobs)
     if paths:
-        results += index.check_files(root, _twins(root, results), config, results_cache, jobs)
-    previous = _previous_status(root, results, against, results_cache)
+        twins, twin_blobs = index.check_files(
+            root, _twins(root, results), config, results_cache, jobs
+        )
+        results, blobs = results + twins, {**blobs, **twin_blobs}
+    previous = _previous_status(root, results, blobs, against, results_cache)
     found += [d for r in results for d in r.diagnostics]
     found += engine.check_tree(results, previous, against)
     results_cache.save(None if paths else {r.path for r in results})

@@ -9,7 +9,6 @@ decimal integers get a type, every other scalar stays a string (`no`, `1.10`, `0
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,21 +69,28 @@ class Located:
         return mark.line, mark.column
 
 
+_COMPOSER: Any = None
+
+
 def _composer(text: str) -> Any:
-    from yaml import _yaml  # lazy: keeps `casetrail --help` fast
+    """libyaml's C composer with resolution switched off (the class is made once)."""
+    global _COMPOSER
+    if _COMPOSER is None:
+        from yaml import _yaml  # lazy: keeps `casetrail --help` fast
 
-    class Composer(_yaml.CParser):
-        # libyaml asks the resolver for a tag per node; we resolve after composing.
-        def resolve(self, kind: object, value: object, implicit: object) -> str:
-            return ""
+        class Composer(_yaml.CParser):
+            # libyaml asks the resolver for a tag per node; we resolve after composing.
+            def resolve(self, kind: object, value: object, implicit: object) -> str:
+                return ""
 
-        def descend_resolver(self, *args: object) -> None:
-            return None
+            def descend_resolver(self, *args: object) -> None:
+                return None
 
-        def ascend_resolver(self, *args: object) -> None:
-            return None
+            def ascend_resolver(self, *args: object) -> None:
+                return None
 
-    return Composer(text)
+        _COMPOSER = Composer
+    return _COMPOSER(text)
 
 
 def _too_deep_at(text: str, max_depth: int) -> int | None:
@@ -166,55 +172,52 @@ def load(text: str, max_depth: int = MAX_DEPTH, line_offset: int = 0) -> Located
 
 
 class _Builder:
-    """Turns nodes into plain values, refusing aliases, tags and bad keys on the way."""
+    """Turns nodes into plain values, refusing bad keys and excess depth on the way.
+
+    Anchors, aliases and tags were refused from the event stream before building (an alias
+    needs an anchor, and every tag is spelled with '!'), so the tree here is a plain tree."""
 
     def __init__(self, max_depth: int, line_offset: int) -> None:
+        from yaml import MappingNode, ScalarNode
+
         self.max_depth = max_depth
         self.line_offset = line_offset
-        self.seen: set[int] = set()
+        self.scalar, self.mapping = ScalarNode, MappingNode
 
     def build(self, node: Any, depth: int) -> Any:
-        if id(node) in self.seen:
-            raise self._error(FORBIDDEN, "YAML aliases ('*name') are not allowed", node)
-        self.seen.add(id(node))
-        if node.tag:
-            raise self._error(
-                FORBIDDEN,
-                f"YAML tag '{node.tag}' is not allowed",
-                node,
-                "remove the tag; casetrail reads plain values only",
-            )
         if depth > self.max_depth:
             raise self._error(TOO_DEEP, f"YAML nested deeper than {self.max_depth} levels", node)
-        kind = type(node).__name__
-        if kind == "ScalarNode":
+        kind = node.__class__
+        if kind is self.scalar:
             return _scalar(node)
-        if kind == "SequenceNode":
-            return [self.build(item, depth + 1) for item in node.value]
-        return dict(self._pairs(node, depth))
+        if kind is self.mapping:
+            return self._mapping(node, depth + 1)
+        return [self.build(item, depth + 1) for item in node.value]
 
-    def _pairs(self, node: Any, depth: int) -> Iterator[tuple[str, Any]]:
-        keys: dict[str, int] = {}
+    def _mapping(self, node: Any, depth: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        lines: dict[str, int] = {}
         for key_node, value_node in node.value:
-            if type(key_node).__name__ != "ScalarNode" or key_node.tag:
-                raise self._error(BAD_KEY, "mapping keys must be plain strings", key_node)
-            key = _scalar(key_node)
+            key = _scalar(key_node) if key_node.__class__ is self.scalar else None
             if not isinstance(key, str):
+                shown = key_node.value if key_node.__class__ is self.scalar else "(a collection)"
                 raise self._error(
                     BAD_KEY,
-                    f"mapping key {key_node.value!r} is not a string",
+                    f"mapping key {shown!r} is not a string",
                     key_node,
-                    f"quote it: '{key_node.value}'",
+                    f"quote it: '{shown}'" if key_node.__class__ is self.scalar else "",
                 )
-            if key in keys:
+            if key in out:
                 raise self._error(
                     DUPLICATE_KEY,
-                    f"duplicate key '{key}' (first defined on line {keys[key] + 1 + self.line_offset})",
+                    f"duplicate key '{key}' (first defined on line "
+                    f"{lines[key] + 1 + self.line_offset})",
                     key_node,
                     "keep one of the two entries",
                 )
-            keys[key] = key_node.start_mark.line
-            yield key, self.build(value_node, depth + 1)
+            lines[key] = key_node.start_mark.line
+            out[key] = self.build(value_node, depth)
+        return out
 
     @staticmethod
     def _error(code: str, message: str, node: Any, hint: str = "") -> StrictYamlError:

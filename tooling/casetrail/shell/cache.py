@@ -37,7 +37,8 @@ def fast_factory(root: Path) -> Callable[[str, dict[str, Any]], Callable[[Any], 
 
     def factory(name: str, schema: dict[str, Any]) -> Callable[[Any], bool]:
         text = json.dumps(schema, sort_keys=True)
-        key = hashlib.sha256(f"{__version__}\0{sys.version}\0{text}".encode()).hexdigest()[:24]
+        seed = f"{__version__}\0{sys.version}\0{text}".encode() + _code_stamp()
+        key = hashlib.sha256(seed).hexdigest()[:24]
         path = _dir(root) / f"validator-{key}.marshal"
         try:
             code = marshal.loads(path.read_bytes())
@@ -83,12 +84,18 @@ def fingerprint(config_files: dict[str, bytes | None]) -> str:
 
 
 class ResultCache:
-    def __init__(self, root: Path, fingerprint: str) -> None:
+    """Results of whole-tree runs. A run on a few files (pre-commit) passes enabled=False:
+    parsing one file costs less than loading the results of ten thousand."""
+
+    def __init__(self, root: Path, fingerprint: str, enabled: bool = True) -> None:
         self.path = _dir(root) / _RESULTS
         self.fingerprint = fingerprint
         self.entries: dict[str, Any] = {}
+        self.enabled = enabled
         self.dirty = False
         self.hits = 0
+        if not enabled:
+            return
         try:
             data = json.loads(self.path.read_bytes())
             if data.get("fingerprint") == fingerprint:
@@ -126,7 +133,7 @@ class ResultCache:
 
     def save(self, live: set[str] | None) -> None:
         """Write back; after a whole-tree run keep only entries of files that still exist."""
-        if not self.dirty:
+        if not self.dirty or not self.enabled:
             return
         kept = {
             k: v

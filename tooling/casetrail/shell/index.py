@@ -41,7 +41,8 @@ def check_files(
     config: Config,
     results_cache: cache.ResultCache,
     jobs: int | None = None,
-) -> list[FileResult]:
+) -> tuple[list[FileResult], dict[str, str]]:
+    """Each file's result, and its git blob id ("" for an oversized file not read whole)."""
     results: dict[str, FileResult] = {}
     todo: list[tuple[str, bytes]] = []
     blobs: dict[str, str] = {}
@@ -68,4 +69,4 @@ def check_files(
     for result in fresh:
         results[result.path] = result
         results_cache.put(blobs[result.path], result)
-    return [results[path] for path in blobs]
+    return [results[path] for path in blobs], blobs
