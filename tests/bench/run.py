@@ -1,0 +1,215 @@
+"""casetrail's benchmark: `casetrail check` on synthetic trees against plain reading and PyYAML.
+
+    python tests/bench/run.py [--sizes 1000,10000] [--repeat 3]
+
+Run from the repository root with the venv's python. Trees are generated (or reused) under
+build/bench/ by synth.py; results go to build/bench/results.json. Each round runs every measure
+once, in order, so a slow spell of a shared machine hits the figures that are compared alike;
+each figure is the median wall time over --repeat rounds, with the page cache warm.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import multiprocessing
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from functools import partial
+from pathlib import Path
+
+import synth
+import yaml
+
+BIN = Path(sys.executable).parent
+CASETRAIL = str(BIN / "casetrail")
+RESULTS = synth.BUILD / "results.json"
+PROCESSES = 2
+READ, YAML1 = "read all case files", "yaml CSafeLoader, 1 core"
+YAML2 = f"yaml CSafeLoader, Pool({PROCESSES})"
+COLD, WARM = "check, cold (no .cache)", "check, warm (nothing changed)"
+ONE = "check 1 changed file (pre-commit)"
+IMPORTS = "python -c 'import yaml, click'"
+# measure, compared with, limit on the median (s), limit on the ratio, target as printed
+SPECS: list[tuple[str, str, float | None, float | None, str]] = [
+    (READ, YAML1, None, None, ""),
+    (YAML1, "", None, None, ""),
+    (YAML2, YAML1, None, None, ""),
+    (COLD, YAML1, None, 1.3, "<= 1.3x"),
+    (WARM, COLD, 1.0, None, "< 1 s"),
+    (ONE, IMPORTS, 0.2, None, "< 0.2 s"),
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Row:
+    size: int  # cases in the tree; 0 for size-independent figures
+    measure: str
+    median: float
+    runs: list[float]
+    ratio: float | None = None  # median / the median of `versus`
+    versus: str = ""
+    target: str = ""
+    passed: bool | None = None
+
+
+def clock(action: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+def read_all(tree: Path) -> list[bytes]:
+    return [path.read_bytes() for path in sorted(tree.glob("cases/*/*.md"))]
+
+
+def front_matter(data: bytes) -> str:
+    text = data.decode("utf-8")
+    return text[4 : text.index("\n---\n", 3) + 1]
+
+
+def load_all(texts: list[str]) -> int:
+    for text in texts:
+        yaml.load(text, Loader=yaml.CSafeLoader)  # the C *safe* loader
+    return len(texts)
+
+
+def load_parallel(texts: list[str]) -> int:
+    size = max(1, len(texts) // (PROCESSES * 4))
+    with multiprocessing.Pool(PROCESSES) as pool:
+        return sum(pool.map(load_all, [texts[i : i + size] for i in range(0, len(texts), size)]))
+
+
+def run(args: list[str], cwd: Path, expect: str = "") -> str:
+    """Run a command; stop the benchmark unless it succeeds with a last line as expected."""
+    done = subprocess.run(args, cwd=cwd, capture_output=True, text=True, check=False)
+    last = (done.stdout.strip().splitlines() or [""])[-1]
+    if done.returncode != 0 or not re.match(expect, last):
+        raise SystemExit(
+            f"{' '.join(args)} failed ({done.returncode}):\n{done.stdout[-3000:]}"
+            f"{done.stderr[-3000:]}"
+        )
+    return last
+
+
+def startup(repeat: int) -> list[Row]:
+    """Fresh-process costs that every pre-commit run pays, for context."""
+    commands = {
+        "python -c pass": [sys.executable, "-c", "pass"],
+        IMPORTS: [sys.executable, "-c", "import yaml, click"],
+        "casetrail --version": [CASETRAIL, "--version"],
+    }
+    rows = []
+    for name, command in commands.items():
+        runs = [clock(partial(run, command, Path.cwd())) for _ in range(repeat + 2)]
+        rows.append(Row(0, name, statistics.median(runs), runs))
+    return rows
+
+
+def bench(size: int, repeat: int, context: dict[str, float]) -> tuple[list[Row], str]:
+    tree = synth.ensure(size)
+    synth.git(tree, "checkout", "-q", "--", "cases")  # undo an interrupted earlier run
+    # Warnings do not stop the benchmark (they are reported); any error does.
+    whole, clean = [CASETRAIL, "check"], rf"0 errors, \d+ warnings? in {size} files"
+    summaries: list[str] = []
+    texts = [front_matter(data) for data in read_all(tree)]  # also warms the page cache
+    assert len(texts) == size, f"{tree} holds {len(texts)} cases, not {size}"
+    target = sorted(tree.glob("cases/*/*.md"))[size // 2]
+    rel, original = target.relative_to(tree).as_posix(), target.read_bytes()
+    runs: dict[str, list[float]] = {spec[0]: [] for spec in SPECS}
+    for index in range(repeat):
+        runs[READ].append(clock(lambda: read_all(tree)))
+        runs[YAML1].append(clock(lambda: load_all(texts)))
+        runs[YAML2].append(clock(lambda: load_parallel(texts)))
+        shutil.rmtree(tree / ".cache", ignore_errors=True)  # --no-cache would still write
+        runs[COLD].append(clock(lambda: summaries.append(run(whole, tree, clean))))
+        runs[WARM].append(clock(lambda: run(whole, tree, clean)))
+        # A new blob each round that is still valid: the title line gains trailing spaces.
+        title = re.search(rb"(?m)^title: .*$", original)
+        assert title is not None, f"{rel} has no title line"
+        changed = original[: title.end()] + b" " * (index + 1) + original[title.end() :]
+        try:
+            target.write_bytes(changed)
+            runs[ONE].append(clock(lambda: run([*whole, rel], tree, "0 errors")))
+        finally:
+            target.write_bytes(original)
+    medians = {**context, **{name: statistics.median(values) for name, values in runs.items()}}
+    rows = []
+    for name, versus, limit, ratio_limit, label in SPECS:
+        median, base = medians[name], medians.get(versus)
+        ratio = median / base if base else None
+        passed = None
+        if limit is not None:
+            passed = median < limit
+        elif ratio_limit is not None and ratio is not None:
+            passed = ratio <= ratio_limit
+        rows.append(Row(size, name, median, runs[name], ratio, versus, label, passed))
+    return rows, summaries[0]
+
+
+def table(rows: list[Row]) -> str:
+    head = f"{'cases':>6}  {'measure':<36} {'median s':>9} {'ratio':>7}  {'vs':<30} {'target':<8}"
+    lines = [head + " result", "-" * (len(head) + 7)]
+    for r in rows:
+        ratio = f"{r.ratio:6.2f}x" if r.ratio is not None else ""
+        result = {True: "PASS", False: "FAIL", None: ""}[r.passed]
+        lines.append(
+            f"{r.size or '':>6}  {r.measure:<36} {r.median:>9.3f} {ratio:>7}  {r.versus:<30} "
+            f"{r.target:<8} {result}"
+        )
+    return "\n".join(lines)
+
+
+def tool_digest() -> str:
+    """Which casetrail was measured: its version and a digest of its sources."""
+    package = synth.REPO / "tooling" / "casetrail"
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    return f"{run([CASETRAIL, '--version'], synth.REPO)} sources {digest.hexdigest()[:12]}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000", help="tree sizes, comma-separated")
+    parser.add_argument("--repeat", type=int, default=3, help="rounds per size (median)")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    tool = tool_digest()
+    print("verifying a 200-case tree:", synth.verify(synth.ensure(200)), flush=True)
+    rows = startup(args.repeat)
+    context = {r.measure: r.median for r in rows}
+    summaries = {}
+    for size in sizes:
+        measured, summaries[size] = bench(size, args.repeat, context)
+        rows += measured
+        print(f"{size} cases, cold check says: {summaries[size]}")
+        print(table(measured), "\n", flush=True)
+    print(table(rows))
+    if tool_digest() != tool:  # an editable install changed under us: figures are mixed
+        print(f"WARNING: casetrail's sources changed during the run ({tool} at the start)")
+        tool += " (changed during the run)"
+    machine = {
+        "tool": tool,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "cpus": multiprocessing.cpu_count(),
+        "repeat": args.repeat,
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"machine": machine, "check": summaries, "rows": [asdict(r) for r in rows]}
+    RESULTS.write_text(json.dumps(payload, indent=2) + "\n")
+    print(f"\n{machine['tool']}; results: {RESULTS}")
+    return 1 if any(r.passed is False for r in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
