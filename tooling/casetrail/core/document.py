@@ -147,6 +147,8 @@ def _decode(data: bytes, size: int) -> tuple[str | None, list[Finding]]:
 
 
 def _invisible(text: str, first_line: int, in_front_matter: bool) -> list[Finding]:
+    if text.isascii():
+        return []
     pattern = _INVISIBLE_RE if in_front_matter else _BIDI_RE
     findings = []
     for match in pattern.finditer(text):
@@ -171,15 +173,20 @@ def parse(data: bytes, size: int | None = None) -> tuple[CaseDocument | None, li
     text, findings = _decode(data, len(data) if size is None else size)
     if text is None:
         return None, findings
-    conflicts = [
-        Finding(
-            CONFLICT_MARKER,
-            "unresolved merge conflict marker",
-            line=_line_col(text, m.start())[0],
-            hint="resolve the conflict and remove the marker lines",
-        )
-        for m in _CONFLICT_RE.finditer(text)
-    ]
+    markers = ("<<<<<<<", "=======", ">>>>>>>", "|||||||")
+    conflicts = (
+        []
+        if not any(m in text for m in markers)
+        else [
+            Finding(
+                CONFLICT_MARKER,
+                "unresolved merge conflict marker",
+                line=_line_col(text, m.start())[0],
+                hint="resolve the conflict and remove the marker lines",
+            )
+            for m in _CONFLICT_RE.finditer(text)
+        ]
+    )
     if conflicts:
         return None, conflicts
     if not text.startswith("---\n"):

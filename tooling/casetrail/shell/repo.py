@@ -49,18 +49,18 @@ def walk_cases(root: Path) -> Iterator[Entry]:
     base = root / CASES
     if not base.is_dir():
         return
-    stack = [base]
+    stack = [(base, CASES)]
     while stack:
-        folder = stack.pop()
+        folder, prefix = stack.pop()
         with os.scandir(folder) as entries:
             for item in sorted(entries, key=lambda e: e.name):
-                rel = Path(item.path).relative_to(root).as_posix()
+                rel = f"{prefix}/{item.name}"  # string joins: a Path per entry costs 10x
                 if item.is_symlink():
                     yield Entry(
                         rel, "is a symbolic link; case files must be regular files", "CT013"
                     )
                 elif item.is_dir(follow_symlinks=False):
-                    stack.append(Path(item.path))
+                    stack.append((Path(item.path), rel))
                 elif not item.is_file(follow_symlinks=False):
                     yield Entry(rel, "is not a regular file", "CT013")
                 elif item.name.endswith(".md"):

@@ -19,15 +19,46 @@ _PATTERNS = (
 )
 
 
-def _strings(value: Any, at: JsonPath) -> Iterator[tuple[JsonPath, str]]:
-    if isinstance(value, str):
-        yield at, value
-    elif isinstance(value, dict):
+# The fields where people write free text; every other string has a shape the schema fixes
+# (handles, keys, enums, dates, IDs), which cannot hold an address or a number.
+FREE_TEXT = frozenset(
+    {
+        "title",
+        "reason",
+        "rationale",
+        "expertise",
+        "workload",
+        "availability",
+        "complexity",
+        "conflict_of_interest",
+        "end_reason",
+        "summary",
+        "recipient",
+        "reference",
+        "outcome",
+        "outcome_summary",
+        "lessons_learned",
+        "resolution",
+        "notes",
+        "rule",
+    }
+)
+_SUSPECT = re.compile(r"[@\d]")
+
+
+def _free_text(value: Any, at: JsonPath) -> Iterator[tuple[JsonPath, str]]:
+    """Free-text values that hold an '@' or a digit, with their paths."""
+    if isinstance(value, dict):
         for key, item in value.items():
-            yield from _strings(item, (*at, key))
+            if isinstance(item, str):
+                if key in FREE_TEXT and _SUSPECT.search(item):
+                    yield (*at, key), item
+            elif isinstance(item, dict | list):
+                yield from _free_text(item, (*at, key))
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _strings(item, (*at, index))
+            if isinstance(item, dict | list):
+                yield from _free_text(item, (*at, index))
 
 
 @case_rule(
@@ -37,12 +68,7 @@ def _strings(value: Any, at: JsonPath) -> Iterator[tuple[JsonPath, str]]:
     Severity.WARNING,
 )
 def pseudonymous(ctx: CaseContext) -> Iterator[Finding]:
-    text = ctx.document.text[: ctx.document.text.find("\n---\n", 3)]
-    if not any(p.search(text) for what, p in _PATTERNS if what != _EMAIL or "@" in text):
-        return  # the common case: one scan of the text, no walk
-    for at, text in _strings(ctx.case.data, ()):
-        if at and at[-1] in ("id", "sha256", "name"):  # shapes the schema already fixes
-            continue
+    for at, text in _free_text(ctx.case.data, ()):
         for what, pattern in _PATTERNS:
             if pattern.search(text):
                 yield Finding(
