@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from casetrail.core.case import Case
-from casetrail.core.config import Policy, Roster
+from casetrail.core.config import CaseType, Policy, Roster
 from casetrail.core.diagnostics import Finding, Severity
 from casetrail.core.document import CaseDocument
 
@@ -18,6 +18,11 @@ class CaseContext:
     case: Case
     policy: Policy
     roster: Roster
+
+    @property
+    def case_type(self) -> CaseType | None:
+        """The policy's definition of this case's type (None: CT210 reports it)."""
+        return self.policy.case_types.get(self.case.type)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ _NEVER_ECHOED = "(its content is not shown)"
     "A sensitive section holds anything other than one age-encrypted block.",
 )
 def sensitive_sections_encrypted(ctx: CaseContext) -> Iterator[Finding]:
-    case_type = ctx.policy.case_types.get(ctx.case.type)
+    case_type = ctx.case_type
     if case_type is None:
         return
     for section in ctx.document.sections:
@@ -46,7 +46,7 @@ def sensitive_sections_encrypted(ctx: CaseContext) -> Iterator[Finding]:
     "An encrypted block is not a canonical age armor with recipient-key stanzas only.",
 )
 def encrypted_blocks_wellformed(ctx: CaseContext) -> Iterator[Finding]:
-    case_type = ctx.policy.case_types.get(ctx.case.type)
+    case_type = ctx.case_type
     sensitive = case_type.sensitive_titles if case_type else frozenset()
     for section in ctx.document.sections:
         body = section.body
@@ -75,7 +75,7 @@ def encrypted_blocks_wellformed(ctx: CaseContext) -> Iterator[Finding]:
     "A section of the case type's template is missing, repeated or out of order.",
 )
 def template_followed(ctx: CaseContext) -> Iterator[Finding]:
-    case_type = ctx.policy.case_types.get(ctx.case.type)
+    case_type = ctx.case_type
     if case_type is None:
         return
     titles = [s.title for s in ctx.document.sections]
@@ -108,7 +108,7 @@ def template_followed(ctx: CaseContext) -> Iterator[Finding]:
     Severity.WARNING,
 )
 def no_extra_sections(ctx: CaseContext) -> Iterator[Finding]:
-    case_type = ctx.policy.case_types.get(ctx.case.type)
+    case_type = ctx.case_type
     if case_type is None:
         return
     expected = {s.title for s in case_type.sections}

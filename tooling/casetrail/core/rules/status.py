@@ -233,7 +233,7 @@ def priority_matches_history(ctx: CaseContext) -> Iterator[Finding]:
 )
 def retention_follows_policy(ctx: CaseContext) -> Iterator[Finding]:
     retention = ctx.case.data.get("retention")
-    case_type = ctx.policy.case_types.get(ctx.case.type)
+    case_type = ctx.case_type
     closed_at = ctx.case.closure().get("closed_at")
     if not isinstance(retention, dict) or case_type is None or closed_at is None:
         return
