@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
+
+import pytest
 
 from casetrail.core import rules
 from conftest import Records
@@ -135,10 +138,13 @@ def test_missing_schema_file_is_a_configuration_error(records: Records) -> None:
     assert result.code == 2 and "case.schema.json:1:1: CT601 file is missing" in result.out
 
 
-def test_outside_a_repository_is_a_usage_error(tmp_path: object, capsys: object) -> None:
+def test_outside_a_repository_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from casetrail.cli.main import main
 
     assert main(["--root", str(tmp_path), "check"]) == 2
+    assert "no records repository at or above" in capsys.readouterr().err
 
 
 def test_status_transitions_are_checked_against_the_committed_version(records: Records) -> None:

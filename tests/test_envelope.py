@@ -119,3 +119,12 @@ def test_age_cli_blocks_with_the_header_decrypt_with_casetrail(tmp_path: Path) -
     keys = cipher.load_identities(ESCROW.read_text())
     value = cipher.decrypt_section(block.strip(), keys, "2026-0000000", "Parties")
     assert value.text == "written by the age CLI"
+
+
+def test_key_files_are_read_as_age_reads_them_and_bad_lines_are_not_echoed() -> None:
+    text = ESCROW.read_text()
+    assert len(cipher.load_identities(text)) == 1  # comments skipped
+    with pytest.raises(cipher.CipherError) as caught:
+        cipher.load_identities(text + "\nnot-a-key-SECRETVALUE\n")
+    assert "line 5 of the key file" in str(caught.value)
+    assert "SECRETVALUE" not in str(caught.value)

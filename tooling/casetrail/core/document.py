@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from casetrail.core import yamlstrict
-from casetrail.core.diagnostics import Finding, JsonPath, Severity
+from casetrail.core.diagnostics import Finding, JsonPath
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_FRONT_MATTER_BYTES = 128 * 1024
@@ -280,16 +280,3 @@ def _sections(body: str, first_line: int) -> tuple[Section, ...]:
     if title is not None:
         sections.append(Section(title, heading_line, tuple(lines)))
     return tuple(sections)
-
-
-def warning(finding: Finding) -> Finding:
-    """The same finding, demoted to a warning."""
-    return Finding(
-        finding.code,
-        finding.message,
-        finding.at,
-        finding.line,
-        finding.col,
-        finding.hint,
-        Severity.WARNING,
-    )

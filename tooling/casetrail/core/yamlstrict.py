@@ -106,6 +106,13 @@ def _too_deep_at(text: str, max_depth: int) -> int | None:
     return None
 
 
+def _event_error(event: Any, message: str, hint: str) -> StrictYamlError:
+    mark = event.start_mark
+    return StrictYamlError(
+        FORBIDDEN, message, mark.line if mark else 0, mark.column if mark else 0, hint
+    )
+
+
 def _check_events(text: str) -> None:
     """Anchors and explicit tags (even the bare '!') leave no trace in the node tree that
     libyaml hands back, so look for them in the event stream when the text could hold one."""
@@ -116,22 +123,16 @@ def _check_events(text: str) -> None:
         while (event := parser.get_event()) is not None:
             tag = getattr(event, "tag", None)
             if tag:
-                mark = event.start_mark
-                raise StrictYamlError(
-                    FORBIDDEN,
+                raise _event_error(
+                    event,
                     f"YAML tag '{tag}' is not allowed",
-                    mark.line if mark else 0,
-                    mark.column if mark else 0,
                     "remove the tag; casetrail reads plain values only",
                 )
             anchor = getattr(event, "anchor", None)
             if anchor:
-                mark = event.start_mark
-                raise StrictYamlError(
-                    FORBIDDEN,
+                raise _event_error(
+                    event,
                     f"YAML anchor '&{anchor}' is not allowed",
-                    mark.line if mark else 0,
-                    mark.column if mark else 0,
                     "write each value out in full; anchors and aliases hide what a record says",
                 )
             if type(event).__name__ == "StreamEndEvent":

@@ -56,15 +56,17 @@ def decrypt_section(
 
 
 def load_identities(text: str) -> list[object]:
-    """age identities (AGE-SECRET-KEY-1... lines) from a key file's text."""
+    """age identities from a key file's text, read as age reads it: '#' starts a comment,
+    blank lines are skipped, every other line is one identity."""
     import pyrage
 
     found = []
-    for line in text.splitlines():
+    for number, line in enumerate(text.splitlines(), start=1):
         line = line.strip()
-        if line.startswith("AGE-SECRET-KEY-1"):
-            try:
-                found.append(pyrage.x25519.Identity.from_str(line))
-            except pyrage.IdentityError:
-                raise CipherError("a key file line is not a valid age identity") from None
+        if not line or line.startswith("#"):
+            continue
+        try:
+            found.append(pyrage.x25519.Identity.from_str(line))
+        except pyrage.IdentityError:  # never echo the line: it may be a key
+            raise CipherError(f"line {number} of the key file is not an age identity") from None
     return found

@@ -44,10 +44,6 @@ def is_repository(root: Path) -> bool:
     )
 
 
-def resolves(root: Path, rev: str) -> bool:
-    return bool(_run(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", check=False))
-
-
 def ls_tree(root: Path, rev: str, paths: list[str]) -> dict[str, str] | None:
     """path -> blob id of the files under `paths` at `rev`; None if `rev` is not a commit here
     (no repository, no commits yet): one git call either way."""
