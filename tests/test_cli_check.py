@@ -239,3 +239,10 @@ def test_a_cached_config_never_hides_a_later_config_error(records: Records) -> N
     result = records.run("check")
     assert result.code == 2
     assert "schema/roster.yaml" in result.out and "capacity: expected integer" in result.out
+
+
+def test_missing_closure_block_findings_point_at_the_status_line(records: Records) -> None:
+    path = records.new_case()
+    _break_status(records, path, "closed")
+    lines = [line for line in records.run("check").out.splitlines() if " CT322 " in line]
+    assert lines and all(line.startswith(f"{path}:6:1: CT322 status 'closed'") for line in lines)

@@ -175,7 +175,7 @@ def checklist(ctx: CaseContext) -> Iterator[Finding]:
             yield Finding(
                 "CT322",
                 f"status '{status}' requires checklist item {spec.item} ({spec.label})",
-                at=("closure",),
+                at=("closure",) if ctx.case.closure() else ("status",),
             )
 
 
