@@ -18,6 +18,7 @@ $(STAMP): requirements.lock pyproject.toml
 
 demo: $(STAMP)
 	@$(BIN)/casetrail check --summary
+	@tooling/demo/lifecycle.sh
 
 lint: $(STAMP)
 	@$(BIN)/ruff check tooling tests

@@ -26,6 +26,9 @@ GIT_ENV = {
 }
 
 
+NOW = "2026-11-23T10:00:00+01:00"  # a Monday
+
+
 @pytest.fixture(autouse=True)
 def no_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never read or write the developer's home or global git config."""
@@ -35,6 +38,8 @@ def no_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monkey
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     for key, value in GIT_ENV.items():
         monkeypatch.setenv(key, value)
+    # The office clock is fixed, so dues and time-based findings never depend on the day tests run.
+    monkeypatch.setenv("CASETRAIL_NOW", NOW)
 
 
 @dataclass

@@ -39,6 +39,10 @@ COVERED_ELSEWHERE: dict[str, str] = {
     "CT013": "test_cli_check.py::test_symlink_and_stray_files_under_cases",
     # A status transition is judged against the committed version: it needs git history.
     "CT323": "test_cli_check.py::test_status_transitions_are_checked_against_the_committed_version",
+    # Judged against a moment (--as-of), not a property of the file alone.
+    "CT701": "test_lifecycle.py::test_check_reports_breached_targets_as_of_a_moment",
+    "CT702": "test_lifecycle.py::test_check_reports_breached_targets_as_of_a_moment",
+    "CT703": "test_lifecycle.py::test_check_reports_breached_targets_as_of_a_moment",
 }
 STAGES = ("parser", "schema", "case", "tree")
 

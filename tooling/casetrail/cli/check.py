@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -110,6 +111,20 @@ def _previous_status(
     return statuses
 
 
+def _moment(given: str | None) -> datetime:
+    """--as-of, else the (possibly simulated) clock; time-based rules judge at this moment."""
+    import os
+
+    from casetrail.core.formats import is_datetime, parse_datetime
+
+    value = given or os.environ.get("CASETRAIL_NOW")
+    if value is None:
+        return datetime.now(UTC)
+    if not is_datetime(value):
+        raise UserError(f"--as-of {value!r} is not a timestamp like 2026-11-23T09:30+01:00")
+    return parse_datetime(value)
+
+
 def _summary_table(results: list[FileResult]) -> str:
     summaries = [r.summary for r in results if r.summary]
     lines = [f"{len(summaries)} cases"]
@@ -146,6 +161,12 @@ def _summary_table(results: list[FileResult]) -> str:
     help="Processes for parsing (default: all cores).",
 )
 @click.option("--summary", is_flag=True, help="Also print cases by status, priority and type.")
+@click.option(
+    "--as-of",
+    default=None,
+    help="Judge due targets and follow-ups at this moment (default: now).",
+)
+@click.option("--strict-sla", is_flag=True, help="Overdue targets and follow-ups are errors.")
 @click.pass_context
 def check(
     ctx: click.Context,
@@ -156,6 +177,8 @@ def check(
     no_cache: bool,
     jobs: int | None,
     summary: bool,
+    as_of: str | None,
+    strict_sla: bool,
 ) -> int:
     """Validate case files (all of cases/, or PATHS) and the schema/ folder.
 
@@ -182,7 +205,7 @@ def check(
         results, blobs = results + twins, {**blobs, **twin_blobs}
     previous = _previous_status(root, results, blobs, against, results_cache)
     found += [d for r in results for d in r.diagnostics]
-    found += engine.check_tree(results, previous, against)
+    found += engine.check_tree(results, previous, against, _moment(as_of), strict_sla)
     results_cache.save(None if paths else {r.path for r in results})
     report = Report(ordered(found), len(results), results_cache.hits, strict)
     click.echo(REPORTERS[fmt](report))

@@ -22,9 +22,33 @@ class UserError(Exception):
 
 # Subcommands load on first use, so a pre-commit run imports only what `check` needs.
 _COMMANDS = {
+    "ack": "casetrail.cli.assign:ack",
+    "agenda": "casetrail.cli.views:agenda",
+    "assess": "casetrail.cli.intake:assess",
+    "assign": "casetrail.cli.assign:assign",
     "check": "casetrail.cli.check:check",
+    "close": "casetrail.cli.closure:close",
+    "conflict": "casetrail.cli.intake:conflict",
+    "contact": "casetrail.cli.work:contact",
+    "disclose": "casetrail.cli.work:disclose",
+    "escalate": "casetrail.cli.intake:escalate",
+    "flag": "casetrail.cli.intake:flag",
+    "followup": "casetrail.cli.work:followup",
     "new": "casetrail.cli.new:new",
+    "overdue": "casetrail.cli.views:overdue",
+    "priority": "casetrail.cli.intake:priority",
+    "reopen": "casetrail.cli.closure:reopen",
+    "report": "casetrail.cli.report:report",
+    "request-closure": "casetrail.cli.closure:request_closure",
+    "resolve-flag": "casetrail.cli.intake:resolve_flag",
+    "return-closure": "casetrail.cli.closure:return_closure",
+    "review": "casetrail.cli.work:review",
     "rules": "casetrail.cli.rules:rules",
+    "stakeholder": "casetrail.cli.intake:stakeholder",
+    "status": "casetrail.cli.views:status",
+    "suggest": "casetrail.cli.assign:suggest",
+    "verify": "casetrail.cli.intake:verify",
+    "workload": "casetrail.cli.views:workload",
 }
 
 
@@ -67,11 +91,12 @@ def repository_root(ctx: click.Context) -> Path:
 
 
 def _known_errors() -> tuple[type[BaseException], ...]:
+    from casetrail.core.businesstime import CalendarError
     from casetrail.shell.cipher import CipherError
     from casetrail.shell.git import GitError
     from casetrail.shell.repo import RepositoryError
 
-    return (UserError, RepositoryError, GitError, CipherError)
+    return (UserError, RepositoryError, GitError, CipherError, CalendarError)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,43 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime
-from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import click
 
-from casetrail.cli.main import UserError, repository_root
-from casetrail.core.config import Person, Roster
-
-
-def acting_person(root: Path, roster: Roster, given: str | None) -> Person:
-    """--by, or the git identity (user.email) mapped through the roster."""
-    from casetrail.shell import git
-
-    if given:
-        person = roster.people.get(given)
-        if person is None:
-            raise UserError(f"--by {given}: no such person in schema/roster.yaml")
-        return person
-    email = git.config_value(root, "user.email") if git.is_repository(root) else None
-    person = roster.by_email(email) if email else None
-    if person is None:
-        raise UserError(
-            f"git user.email {email or '(not set)'} is not in schema/roster.yaml; "
-            "set it with git config user.email, or pass --by HANDLE"
-        )
-    return person
-
-
-def _timestamp(value: str | None, zone: ZoneInfo) -> str:
-    from casetrail.core.formats import is_datetime
-
-    if value is None:
-        return datetime.now(zone).replace(microsecond=0).isoformat()
-    if not is_datetime(value):
-        raise UserError(f"{value!r} is not a timestamp like 2026-11-23T09:30+01:00")
-    return value
+from casetrail.cli.common import acting_person, moment, office
+from casetrail.cli.main import UserError
 
 
 @click.command()
@@ -69,14 +37,14 @@ def new(
     dry_run: bool,
 ) -> int:
     """Register a new case at cases/<year>/<id>.md from its type's intake template."""
-    from casetrail.core import engine, ids, template
+    from casetrail.core import engine, ids, sla, template
     from casetrail.core.case import Case
     from casetrail.core.recipients import for_case
     from casetrail.core.report import REPORTERS, Report, ordered
-    from casetrail.shell import cipher, index, repo
+    from casetrail.shell import cipher, repo
 
-    root = repository_root(ctx)
-    config, _ = index.load_config(root)
+    where = office(ctx)
+    root, config, calendar = where.root, where.config, where.calendar
     policy = config.policy
     spec = policy.case_types.get(case_type)
     if spec is None:
@@ -84,8 +52,15 @@ def new(
             f"--type {case_type}: not a case type; one of " + ", ".join(sorted(policy.case_types))
         )
     person = acting_person(root, config.roster, by)
-    zone = ZoneInfo(policy.raw["calendar"]["timezone"])
-    registered = _timestamp(None, zone)
+    registered_moment = moment(None, calendar)
+    received_moment = (
+        moment(received_at, calendar, "--received-at") if received_at else registered_moment
+    )
+    if received_moment > registered_moment:
+        raise UserError(
+            f"--received-at {received_at} is after the registration ({registered_moment})"
+        )
+    registered = sla.stamp(registered_moment)
     for _attempt in range(20):
         case_id = ids.make(int(registered[:4]), os.urandom(8))
         rel = f"cases/{case_id[:4]}/{case_id}.md"
@@ -99,10 +74,11 @@ def new(
         title.strip(),
         priority,
         channel or sorted(policy.channels)[0],
-        _timestamp(received_at, zone),
+        sla.stamp(received_moment),
         registered,
         person.handle,
         reason,
+        sla.at_registration(policy, calendar, received_moment, registered_moment, priority),
     )
     head = template.front_matter(intake)
     recipients = for_case(Case(_head_mapping(head)), policy, config.roster)

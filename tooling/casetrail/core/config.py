@@ -30,6 +30,19 @@ class CaseType:
     def sensitive_titles(self) -> frozenset[str]:
         return frozenset(s.title for s in self.sections if s.sensitive)
 
+    def retention_until(self, closed: date) -> date:
+        """The end of the retention period of a case of this type closed on `closed`."""
+        try:
+            return closed.replace(year=closed.year + self.retention_years)
+        except ValueError:  # 29 February into a common year
+            return closed.replace(year=closed.year + self.retention_years, day=28)
+
+    @property
+    def retention_rule(self) -> str:
+        return (
+            f"policy {self.key}: {self.retention_years} years from closure, then {self.disposition}"
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class ChecklistItem:
@@ -108,6 +121,14 @@ class Person:
     left_at: date | None
     availability: tuple[Absence, ...]
     age_recipient: str
+    conflicts: tuple[tuple[str, str], ...] = ()  # (case id, reason) declared in the roster
+    max_complexity: str = "high"  # the most complex cases the person takes
+
+    def absence_on(self, day: date) -> Absence | None:
+        return next((a for a in self.availability if a.start <= day <= a.end), None)
+
+    def absences_between(self, first: date, last: date) -> list[Absence]:
+        return [a for a in self.availability if a.start <= last and first <= a.end]
 
     def is_active(self, on: date) -> bool:
         return self.active_from <= on and (self.left_at is None or on < self.left_at)
@@ -143,6 +164,8 @@ class Roster:
                     for a in entry.get("availability", ())
                 ),
                 age_recipient=entry["age_recipient"],
+                conflicts=tuple((c["with"], c["reason"]) for c in entry.get("conflicts", ())),
+                max_complexity=entry.get("max_complexity", "high"),
             )
             people[person.handle] = person
         return cls(raw=raw, people=people)

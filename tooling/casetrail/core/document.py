@@ -81,6 +81,16 @@ class CaseDocument:
     def section(self, title: str) -> Section | None:
         return next((s for s in self.sections if s.title == title), None)
 
+    @property
+    def front_matter_text(self) -> str:
+        """The YAML between the '---' lines, as written."""
+        closing = 4 if self.body or self.text.endswith("\n") else 3  # '---' may end the file
+        return self.text[4 : len(self.text) - len(self.body) - closing]
+
+    def with_front_matter(self, yaml_text: str) -> str:
+        """The whole file with new front matter and this body, byte for byte."""
+        return f"---\n{yaml_text}---\n{self.body}"
+
 
 def _line_col(text: str, index: int) -> tuple[int, int]:
     line = text.count("\n", 0, index) + 1

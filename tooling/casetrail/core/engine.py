@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from casetrail.core import document as doc
-from casetrail.core import validation
+from casetrail.core import sla, validation
 from casetrail.core.case import Case
 from casetrail.core.config import Policy, Roster
 from casetrail.core.diagnostics import Diagnostic, Finding, Severity
@@ -55,20 +56,34 @@ def check_file(path: str, data: bytes, config: Config, size: int | None = None) 
     for rule in RULES.values():
         if rule.check_case is not None:
             findings.extend(rule.check_case(context))
-    lines = {key: document.position((key,))[0] for key in ("id", "status")}
+    lines: dict[str, int] = {
+        key: document.position((key,))[0]
+        for key in ("id", "status", "due", "followups")
+        if key in metadata
+    }
     case = context.case
-    summary = CaseSummary(path, case.id, case.status, case.type, case.priority)
+    summary = CaseSummary(
+        path, case.id, case.status, case.type, case.priority, sla.summary_deadlines(case)
+    )
     return FileResult(
         path, tuple(sorted(locate(path, f, document) for f in findings)), summary, lines
     )
 
 
 def check_tree(
-    results: Iterable[FileResult], previous_status: dict[str, str], against: str
+    results: Iterable[FileResult],
+    previous_status: dict[str, str],
+    against: str,
+    as_of: datetime | None = None,
+    strict_sla: bool = False,
 ) -> list[Diagnostic]:
     by_path = {r.path: r for r in results if r.summary is not None}
     tree = TreeContext(
-        tuple(r.summary for r in by_path.values() if r.summary), previous_status, against
+        tuple(r.summary for r in by_path.values() if r.summary),
+        previous_status,
+        against,
+        as_of,
+        strict_sla,
     )
     out = []
     for rule in RULES.values():

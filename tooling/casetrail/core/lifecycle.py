@@ -11,11 +11,12 @@ CLOSED = "closed"
 STATUSES = (NEW, ASSIGNED, IN_PROGRESS, CLOSURE_REQUESTED, CLOSED)
 
 # Registration -> assignment (approved) -> acknowledgement -> closure request -> supervisor's
-# merge closes. A returned request goes back to work; only `reopen` leaves `closed`.
+# merge closes. A returned request goes back to work; only `reopen` leaves `closed`. A
+# reassignment during the work sends the case back to `assigned` until the new handler acks.
 TRANSITIONS: dict[str, frozenset[str]] = {
     NEW: frozenset({ASSIGNED}),
     ASSIGNED: frozenset({IN_PROGRESS}),
-    IN_PROGRESS: frozenset({CLOSURE_REQUESTED}),
+    IN_PROGRESS: frozenset({CLOSURE_REQUESTED, ASSIGNED}),
     CLOSURE_REQUESTED: frozenset({IN_PROGRESS, CLOSED}),
     CLOSED: frozenset({IN_PROGRESS}),
 }
@@ -23,7 +24,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 WHY = {
     NEW: "a new case must first be assigned (casetrail assign)",
     ASSIGNED: "the assignee must acknowledge first (casetrail ack)",
-    IN_PROGRESS: "closure must be requested first (casetrail request-closure)",
+    IN_PROGRESS: "closure must be requested first (casetrail request-closure), or the case "
+    "reassigned (casetrail assign)",
     CLOSURE_REQUESTED: "a requested closure is either closed or returned to work",
     CLOSED: "a closed case only changes through casetrail reopen",
 }

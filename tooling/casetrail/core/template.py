@@ -22,6 +22,7 @@ class Intake:
     registered_at: str
     registered_by: str
     reason: str
+    due: dict[str, str] | None = None  # targets computed at registration, with their calendar
 
 
 def _quote(text: str) -> str:
@@ -49,10 +50,15 @@ def front_matter(intake: Intake) -> str:
             f"    by: {intake.registered_by}",
             f"    to: {intake.priority}",
             f"    reason: {_quote(intake.reason)}",
+            *_due_lines(intake.due or {}),
             "---",
             "",
         ]
     )
+
+
+def _due_lines(due: dict[str, str]) -> list[str]:
+    return ["due:", *(f"  {key}: {_quote(value)}" for key, value in due.items())] if due else []
 
 
 def body(intake: Intake, case_type: CaseType, encrypt: Encrypt) -> str:

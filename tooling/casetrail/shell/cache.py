@@ -108,14 +108,26 @@ class ResultCache:
         if entry is None:
             return None
         self.hits += 1
-        summary = CaseSummary(*entry["summary"]) if entry["summary"] else None
+        raw = entry["summary"]
+        summary = (
+            CaseSummary(raw[0], raw[1], raw[2], raw[3], raw[4], tuple(tuple(d) for d in raw[5]))
+            if raw
+            else None
+        )
         diagnostics = tuple(Diagnostic.from_json(d) for d in entry["diagnostics"])
         return FileResult(path, diagnostics, summary, entry["lines"])
 
     def put(self, blob: str, result: FileResult) -> None:
         summary = result.summary
         self.entries[f"{result.path}\0{blob}"] = {
-            "summary": [summary.path, summary.id, summary.status, summary.type, summary.priority]
+            "summary": [
+                summary.path,
+                summary.id,
+                summary.status,
+                summary.type,
+                summary.priority,
+                summary.deadlines,
+            ]
             if summary
             else None,
             "lines": result.lines,

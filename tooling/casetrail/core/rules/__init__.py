@@ -2,6 +2,7 @@
 
 from casetrail.core.rules import (  # noqa: F401  (imported to register)
     chronology,
+    deadlines,
     identity,
     parsing,
     people,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from casetrail.core.case import Case
 from casetrail.core.config import CaseType, Policy, Roster
@@ -34,6 +35,9 @@ class CaseSummary:
     status: str
     type: str = ""
     priority: str = ""
+    # (what, due, done or ""): stored targets and follow-ups, judged against --as-of by the
+    # tree rules, so the cached per-file result stays valid as time passes.
+    deadlines: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +45,8 @@ class TreeContext:
     cases: tuple[CaseSummary, ...]
     previous_status: dict[str, str] = field(default_factory=dict)  # path -> status at --against
     against: str = "HEAD"
+    as_of: datetime | None = None  # time-based rules run only when a moment is given
+    strict_sla: bool = False  # time-based findings are errors (a scheduled escalation job)
 
 
 CaseCheck = Callable[[CaseContext], Iterator[Finding]]

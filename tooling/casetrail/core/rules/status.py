@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 
 from casetrail.core import lifecycle
+from casetrail.core.case import Case
 from casetrail.core.config import CASE_TEAM
 from casetrail.core.diagnostics import Finding, JsonPath
 from casetrail.core.formats import parse_datetime
@@ -80,8 +81,9 @@ def status_requirements(ctx: CaseContext) -> Iterator[Finding]:
         )
 
 
-def _criteria(ctx: CaseContext) -> Iterator[Finding]:
-    for index, task in enumerate(ctx.case.entries("followups")):
+def unmet_criteria(case: Case) -> Iterator[Finding]:
+    """SOP 000 §5 closure criteria not met, each with where it stands and what to do."""
+    for index, task in enumerate(case.entries("followups")):
         if "done_at" not in task or "outcome" not in task:
             yield Finding(
                 "CT321",
@@ -89,7 +91,7 @@ def _criteria(ctx: CaseContext) -> Iterator[Finding]:
                 at=("followups", index),
                 hint=f"casetrail followup done CASE {task['id']} --outcome '...'",
             )
-    for index, flag in enumerate(ctx.case.entries("flags")):
+    for index, flag in enumerate(case.entries("flags")):
         if "resolved_at" not in flag:
             yield Finding(
                 "CT321",
@@ -97,7 +99,7 @@ def _criteria(ctx: CaseContext) -> Iterator[Finding]:
                 at=("flags", index),
                 hint="resolve the flag (resolved_at, resolved_by, resolution) before closure",
             )
-    stakeholders = ctx.case.entries("stakeholders")
+    stakeholders = case.entries("stakeholders")
     if not stakeholders:
         yield Finding(
             "CT321",
@@ -129,7 +131,7 @@ def _criteria(ctx: CaseContext) -> Iterator[Finding]:
 )
 def closure_criteria(ctx: CaseContext) -> Iterator[Finding]:
     if lifecycle.rank(ctx.case.status) >= lifecycle.rank(lifecycle.CLOSURE_REQUESTED):
-        yield from _criteria(ctx)
+        yield from unmet_criteria(ctx.case)
 
 
 def _holds(ctx: CaseContext, handle: str, responsible: tuple[str, ...]) -> bool:
@@ -237,11 +239,7 @@ def retention_follows_policy(ctx: CaseContext) -> Iterator[Finding]:
     closed_at = ctx.case.closure().get("closed_at")
     if not isinstance(retention, dict) or case_type is None or closed_at is None:
         return
-    closed = parse_datetime(closed_at).date()
-    try:
-        expected = closed.replace(year=closed.year + case_type.retention_years)
-    except ValueError:  # 29 February into a common year
-        expected = closed.replace(year=closed.year + case_type.retention_years, day=28)
+    expected = case_type.retention_until(parse_datetime(closed_at).date())
     if retention["until"] != expected.isoformat():
         yield Finding(
             "CT325",

@@ -1,0 +1,188 @@
+"""Closure: the request with outcome and lessons learned, the closing checklist, reopening.
+
+SOP 000 §4-5 (closure request, criteria), SOP 002 §4.4-5 (sign-off, checklist), SOP 003 §3
+(the resolution officer documents the outcome and lessons learned). The supervisor's approval
+itself is the merge of the pull request that closes the case; the audit proves it from git.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from casetrail.core import lifecycle, sla
+from casetrail.core.actions.base import (
+    Act,
+    Change,
+    Refusal,
+    one_line,
+    require_after,
+    require_role,
+    require_status,
+)
+from casetrail.core.case import Case
+from casetrail.core.config import CASE_TEAM, ChecklistItem, Person
+from casetrail.core.rules.status import unmet_criteria
+from casetrail.core.yamledit import Append, Delete, Op, Set
+
+OUTCOMES = ("resolved", "partly_resolved", "not_upheld", "withdrawn", "referred")
+
+
+def blockers(case: Case) -> list[str]:
+    """What stands between the case and closure, in plain words (empty: the criteria are met)."""
+    found = []
+    handler = case.current_assignment("handler")
+    if handler is None:
+        found.append("nobody is assigned as handler (casetrail assign)")
+    elif "acknowledged_at" not in handler[1]:
+        found.append(f"the handler {handler[1]['person']} has not acknowledged (casetrail ack)")
+    for finding in unmet_criteria(case):
+        found.append(finding.message + (f" ({finding.hint})" if finding.hint else ""))
+    return found
+
+
+def _holds(case: Case, person: Person, spec: ChecklistItem) -> bool:
+    roles = set(person.roles) | ({CASE_TEAM} if person.handle in case.case_team() else set())
+    return bool(roles & set(spec.responsible))
+
+
+def _tick(spec: ChecklistItem, at: str, by: str) -> Append:
+    return Append(("closure", "checklist"), {"item": spec.item, "done_at": at, "done_by": by})
+
+
+def request_closure(case: Case, act: Act, outcome: str, summary: str, lessons: str) -> Change:
+    """The case team asks for closure once every criterion is met, and ticks its items."""
+    if act.actor.handle not in case.case_team():
+        raise Refusal(
+            f"{act.actor.handle} cannot request closure: only the case's handler or resolution officer may"
+        )
+    require_status(case, (lifecycle.IN_PROGRESS,), "request closure")
+    unmet = blockers(case)
+    if unmet:
+        raise Refusal(
+            f"{case.id} does not meet the closure criteria yet:\n  - " + "\n  - ".join(unmet),
+            "SOP 000 §5: follow-ups done, no open issues, stakeholders notified and in agreement",
+        )
+    if outcome not in OUTCOMES:
+        raise Refusal(f"--outcome {outcome}: one of " + ", ".join(OUTCOMES))
+    ops: list[Op] = [
+        Set(("closure", "requested_at"), act.at),
+        Set(("closure", "requested_by"), act.actor.handle),
+        Set(("closure", "outcome"), outcome),
+        Set(("closure", "outcome_summary"), one_line(summary, "--summary")),
+        Set(("closure", "lessons_learned"), one_line(lessons, "--lessons")),
+    ]
+    for spec in act.policy.checklist:
+        if spec.when != "request":
+            continue
+        if not _holds(case, act.actor, spec):
+            raise Refusal(
+                f"checklist item {spec.item} needs {', '.join(spec.responsible)}; ask them to request closure"
+            )
+        ops.append(_tick(spec, act.at, act.actor.handle))
+    ops.append(Set(("status",), lifecycle.CLOSURE_REQUESTED))
+    return Change(
+        ops,
+        f"{case.id} closure requested ({outcome.replace('_', ' ')}); a supervisor approves by merging",
+    )
+
+
+def close(case: Case, act: Act, approved_by: str) -> Change:
+    """Complete the checklist, schedule retention from the policy, and close."""
+    require_status(case, (lifecycle.CLOSURE_REQUESTED,), "close")
+    supervisor = act.person(approved_by, "--approved-by")
+    if "supervisor" not in supervisor.roles:
+        raise Refusal(f"--approved-by {approved_by} is not a supervisor (SOP 000 §4)")
+    if supervisor.handle in case.case_team() or supervisor.handle == case.closure().get(
+        "requested_by"
+    ):
+        raise Refusal(
+            f"{approved_by} is on the case team; another supervisor must approve its closure"
+        )
+    unmet = blockers(case)
+    if unmet:
+        raise Refusal(
+            f"{case.id} no longer meets the closure criteria:\n  - " + "\n  - ".join(unmet)
+        )
+    require_after(case, act, case.closure()["requested_at"], "the closure request")
+    case_type = act.policy.case_types.get(case.type)
+    if case_type is None:
+        raise Refusal(f"case type {case.type} is not in the policy; fix the case first")
+    ops: list[Op] = []
+    for spec in act.policy.checklist:
+        if spec.when != "close":
+            continue
+        if _holds(case, act.actor, spec):
+            ops.append(_tick(spec, act.at, act.actor.handle))
+        elif "supervisor" in spec.responsible:
+            ops.append(_tick(spec, act.at, supervisor.handle))
+        else:
+            raise Refusal(
+                f"{act.actor.handle} cannot complete checklist item {spec.item} ({spec.label}): "
+                f"it needs {' or '.join(spec.responsible)}",
+                "the records office runs casetrail close; the supervisor approves by merging",
+            )
+    until = case_type.retention_until(act.now.date())
+    retention = {
+        "until": until.isoformat(),
+        "disposition": case_type.disposition,
+        "rule": case_type.retention_rule,
+    }
+    ops += [
+        Set(("closure", "closed_at"), act.at),
+        Set(("closure", "closed_by"), act.actor.handle),
+        Set(("retention",), retention),
+        Set(("status",), lifecycle.CLOSED),
+    ]
+    return Change(
+        ops,
+        f"{case.id} closed with {approved_by}'s approval; kept until {until} ({case_type.disposition})",
+        {"retention": retention},
+    )
+
+
+def return_request(case: Case, act: Act, reason: str) -> Change:
+    """A supervisor sends a closure request back to work; the request is kept as a review."""
+    require_role(act.actor, ("supervisor",), "return a closure request")
+    require_status(case, (lifecycle.CLOSURE_REQUESTED,), "return the closure request")
+    review = {
+        "at": act.at,
+        "by": act.actor.handle,
+        "summary": one_line(f"closure request returned to work: {reason}", "--reason"),
+    }
+    return Change(
+        [
+            Append(("reviews",), review),
+            Delete(("closure",)),
+            Set(("status",), lifecycle.IN_PROGRESS),
+            Set(
+                ("due", "next_review"),
+                sla.due(act.policy, act.calendar, "review", act.now, case.priority),
+            ),
+        ],
+        f"{case.id} closure request returned to work",
+    )
+
+
+def reopen(case: Case, act: Act, reason: str) -> Change:
+    """SOP 000: only a supervisor reopens; the undone closure stays in the record."""
+    require_role(act.actor, ("supervisor",), "reopen a case")
+    require_status(case, (lifecycle.CLOSED,), "reopen")
+    require_after(case, act, case.closure()["closed_at"], "the closure")
+    entry: dict[str, Any] = {
+        "at": act.at,
+        "by": act.actor.handle,
+        "reason": one_line(reason, "--reason"),
+        "previous_closure": case.closure(),
+    }
+    if isinstance(case.data.get("retention"), dict):
+        entry["previous_retention"] = case.data["retention"]
+    policy, calendar = act.policy, act.calendar
+    ops: list[Op] = [Append(("reopenings",), entry), Delete(("closure",))]
+    if "retention" in case.data:
+        ops.append(Delete(("retention",)))
+    ops += [
+        Set(("status",), lifecycle.IN_PROGRESS),
+        Set(("due", "resolution"), sla.due(policy, calendar, "resolution", act.now, case.priority)),
+        Set(("due", "next_review"), sla.due(policy, calendar, "review", act.now, case.priority)),
+    ]
+    return Change(ops, f"{case.id} reopened by {act.actor.handle}")

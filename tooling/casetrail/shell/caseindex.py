@@ -1,0 +1,38 @@
+"""Every readable case's front matter, for the commands that look across the office
+(suggestions, agenda, overdue, workload, reports). Files that do not pass the schema are
+counted and left out: `casetrail check` is where they are reported."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from casetrail.core import document
+from casetrail.core.case import Case
+from casetrail.core.engine import Config
+from casetrail.shell import repo
+
+
+@dataclass(frozen=True, slots=True)
+class CaseIndex:
+    cases: tuple[Case, ...]
+    paths: dict[str, str]  # case id -> repository-relative path
+    skipped: tuple[str, ...]  # paths that could not be read as valid cases
+
+
+def load(root: Path, config: Config) -> CaseIndex:
+    cases: list[Case] = []
+    paths: dict[str, str] = {}
+    skipped: list[str] = []
+    for entry in repo.walk_cases(root):
+        if entry.problem:
+            continue
+        data, size = repo.read_case(root, entry.path)
+        parsed, _ = document.parse(data, size)
+        if parsed is None or not config.fast_check(parsed.front_matter):
+            skipped.append(entry.path)
+            continue
+        case = Case(parsed.front_matter)
+        cases.append(case)
+        paths[case.id] = entry.path
+    return CaseIndex(tuple(cases), paths, tuple(skipped))
