@@ -309,9 +309,10 @@ def test_views_agree_with_an_independent_count(repo: Records) -> None:
         ok(repo, "overdue", "--as-of", "2026-11-25T12:00:00+01:00", "--format", "json")
     )
     breached = sorted((i["case"], i["what"]) for i in late["items"] if i["state"] == "breached")
+    # Intake is met by the assignment (no separate assessment was recorded); nobody acknowledged
+    # within a business day; only the high-priority case's resolution (1 business day) is past.
     expected = sorted(
         [(case_id(p), "acknowledgement target") for p in paths]
-        + [(case_id(p), "intake target") for p in paths]
         + [(case_id(paths[0]), "resolution target")]
     )
     assert breached == expected
@@ -328,3 +329,20 @@ def test_views_agree_with_an_independent_count(repo: Records) -> None:
         )
     )
     assert {i["case"] for i in mine["items"]} == {case_id(paths[2])}
+
+
+def test_handler_and_resolution_officer_are_two_people(repo: Records) -> None:
+    path = new(repo, "medium", "incident")
+    cid = case_id(path)
+    base = ("assign", cid, "--by", "fweber", "--approved-by", "fweber", "--rationale", "capacity")
+    ok(repo, *base, "--handler", "dokafor", "--why-not-top", "continuity")
+    before = repo.snapshot()
+    refused = repo.run(*base, "--resolution-officer", "dokafor", "--why-not-top", "x")
+    assert refused.code == 2 and "already the handler" in refused.err
+    assert repo.snapshot() == before
+
+
+def test_a_step_that_adds_a_warning_says_so(repo: Records) -> None:
+    path = new(repo, "medium")
+    result = repo.run("assess", case_id(path), "--by", "amartin", "--notes", "call 030 1234 5678")
+    assert result.code == 0 and "CT501 warning" in result.err

@@ -283,9 +283,11 @@ def test_markdown_has_the_sections_and_the_same_numbers(records: Records) -> Non
     for row in data["outcomes"]["cases"]:
         assert f"### {row['id']}" in text
         assert row["lessons_learned"] in text
-    # No case has stored targets yet: say so, never a made-up percentage.
-    assert "No SLA targets are recorded with a due time in this period" in text
-    assert all(t["compliance"] is None for t in data["sla"]["targets"].values())
+    # Each target's row shows the same counts as the JSON, and its percentage.
+    for name, target in data["sla"]["targets"].items():
+        counts = f"| {target['met']} | {target['met_late']} | {target['breached']} | {target['pending']} |"
+        if target["measured"]:
+            assert re.search(rf"^\| {name} .*{re.escape(counts)}", text, re.M), name
     reviews = data["sla"]["reviews"]
     cells = f"| {reviews['met']} | {reviews['met_late']} | {reviews['breached']} | {reviews['pending']} |"
     assert cells in text

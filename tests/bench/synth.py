@@ -537,8 +537,8 @@ def _encryptor() -> Encrypt:
 
 def stamp_of(count: int, seed: int) -> dict[str, Any]:
     digest = hashlib.sha256(Path(__file__).read_bytes())
-    for path in sorted(SCHEMA.iterdir()):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for path in sorted(p for p in SCHEMA.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(SCHEMA).as_posix().encode() + b"\0" + path.read_bytes())
     return {"count": count, "seed": seed, "source": digest.hexdigest()}
 
 

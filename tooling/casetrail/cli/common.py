@@ -162,7 +162,19 @@ def edited(office: Office, rel: str, data: bytes, change: Change) -> bytes:
     _refuse_errors(
         result.diagnostics, "the change would make the case invalid; nothing was written"
     )
+    _show_new_warnings(office, rel, data, result.diagnostics)
     return new
+
+
+def _show_new_warnings(office: Office, rel: str, old: bytes, found: Any) -> None:
+    """Warnings the change introduces (say, an e-mail address in a free-text field)."""
+    from casetrail.core import engine
+    from casetrail.core.report import REPORTERS, Report, ordered
+
+    before = {(d.code, d.message) for d in engine.check_file(rel, old, office.config).diagnostics}
+    fresh = [d for d in found if (d.code, d.message) not in before]
+    if fresh:
+        click.echo(REPORTERS["text"](Report(ordered(fresh), 1)), err=True)
 
 
 def edit_options(function: F) -> F:

@@ -20,7 +20,7 @@ from casetrail.core.formats import is_datetime, parse_datetime
 
 # Target -> (what starts the clock, what meets it), in plain words for reports and hints.
 TARGETS: dict[str, tuple[str, str]] = {
-    "intake": ("receipt", "intake assessment (casetrail assess)"),
+    "intake": ("receipt", "intake assessment (casetrail assess), or else the first assignment"),
     "selection": ("intake assessment", "handler assignment (casetrail assign)"),
     "assignment": ("registration", "handler assignment (casetrail assign)"),
     "notification": ("assignment", "notification of the assignee"),
@@ -101,8 +101,9 @@ def deadlines(case: Case) -> Iterator[Deadline]:
     owner = handler["person"] if handler else None
     open_case = lifecycle.rank(case.status) < lifecycle.rank(lifecycle.CLOSURE_REQUESTED)
     facts: dict[str, tuple[str | None, str | None, str | None]] = {
+        # A case assigned without a recorded assessment was evaluated when it was assigned.
         "intake": (
-            _get(intake, "assessed_at"),
+            _get(intake, "assessed_at") or _get(first, "assigned_at"),
             case.data["received_at"],
             case.data["registered_by"],
         ),

@@ -167,12 +167,25 @@ def _assign_one(
     blocked = conflict(case, person)
     if blocked:
         raise Refusal(f"{person.handle} cannot be assigned: {blocked}")
+    if person.absence_on(act.now.date()) is not None:
+        raise Refusal(f"{person.handle} cannot be assigned: {candidate.excluded}")
+    other = "handler" if choice.role == "resolution_officer" else "resolution_officer"
+    if case.assignee(other) == person.handle:
+        raise Refusal(
+            f"{person.handle} is already the {other.replace('_', ' ')} of {case.id}; "
+            "the handler and the resolution officer are two people (SOP 003 §3)"
+        )
     top = next((c for c in ranked if c.eligible), None)
     if top is not None and top.handle != person.handle:
         if not why_not_top:
+            not_eligible = (
+                f"; {person.handle} is not eligible: {candidate.excluded}"
+                if candidate.excluded
+                else ""
+            )
             raise Refusal(
                 f"{person.handle} is not the top suggestion for {choice.role.replace('_', ' ')} "
-                f"({top.handle}); say why with --why-not-top",
+                f"({top.handle}){not_eligible}; say why with --why-not-top",
                 "SOP 004 §5: document the rationale, especially outside the standard criteria",
             )
         rationale = f"{rationale}; not the top suggestion ({top.handle}): {one_line(why_not_top, '--why-not-top')}"
@@ -229,6 +242,8 @@ def _handler_targets(case: Case, act: Act) -> list[Op]:
 
 def acknowledge(case: Case, act: Act) -> Change:
     """SOP 004 §4.5: the assignee acknowledges; the handler's acknowledgement starts the work."""
+    if case.status in (lifecycle.CLOSURE_REQUESTED, lifecycle.CLOSED):
+        raise Refusal(f"cannot acknowledge: {case.id} is {case.status.replace('_', ' ')}")
     mine = [
         (role, current)
         for role in ROLES

@@ -93,13 +93,34 @@ def require_team_or_role(case: Case, person: Person, roles: Iterable[str], doing
         )
 
 
-def require_status(case: Case, allowed: Iterable[str], doing: str) -> None:
+def require_status(case: Case, allowed: Iterable[str], doing: str, forward: bool = True) -> None:
+    """`forward`: the step moves the case on, so the hint says what must come first."""
     wanted = tuple(allowed)
     if case.status not in wanted:
         raise Refusal(
             f"cannot {doing}: {case.id} is {case.status.replace('_', ' ')}",
-            lifecycle.WHY.get(case.status, ""),
+            lifecycle.WHY.get(case.status, "") if forward else "",
         )
+
+
+def require_working(case: Case, doing: str) -> None:
+    """New work is not added to a case waiting for its closure approval, nor to a closed one."""
+    require_open(case, doing)
+    if case.status == lifecycle.CLOSURE_REQUESTED:
+        raise Refusal(
+            f"cannot {doing}: closure of {case.id} has been requested",
+            "a supervisor returns the request to work first (casetrail return-closure)",
+        )
+
+
+STAFF_ROLES = frozenset(
+    {"intake", "handler", "resolution_officer", "supervisor", "records_officer"}
+)
+
+
+def require_staff(person: Person, doing: str) -> None:
+    """Auditors and IT administrators read; they do not change cases."""
+    require_role(person, sorted(STAFF_ROLES), doing)
 
 
 def require_open(case: Case, doing: str) -> None:

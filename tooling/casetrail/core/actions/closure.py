@@ -18,6 +18,7 @@ from casetrail.core.actions.base import (
     require_after,
     require_role,
     require_status,
+    roles_text,
 )
 from casetrail.core.case import Case
 from casetrail.core.config import CASE_TEAM, ChecklistItem, Person
@@ -51,11 +52,11 @@ def _tick(spec: ChecklistItem, at: str, by: str) -> Append:
 
 def request_closure(case: Case, act: Act, outcome: str, summary: str, lessons: str) -> Change:
     """The case team asks for closure once every criterion is met, and ticks its items."""
+    require_status(case, (lifecycle.IN_PROGRESS,), "request closure")
     if act.actor.handle not in case.case_team():
         raise Refusal(
             f"{act.actor.handle} cannot request closure: only the case's handler or resolution officer may"
         )
-    require_status(case, (lifecycle.IN_PROGRESS,), "request closure")
     unmet = blockers(case)
     if unmet:
         raise Refusal(
@@ -118,7 +119,7 @@ def close(case: Case, act: Act, approved_by: str) -> Change:
         else:
             raise Refusal(
                 f"{act.actor.handle} cannot complete checklist item {spec.item} ({spec.label}): "
-                f"it needs {' or '.join(spec.responsible)}",
+                f"it needs {roles_text(spec.responsible)}",
                 "the records office runs casetrail close; the supervisor approves by merging",
             )
     until = case_type.retention_until(act.now.date())
@@ -143,7 +144,9 @@ def close(case: Case, act: Act, approved_by: str) -> Change:
 def return_request(case: Case, act: Act, reason: str) -> Change:
     """A supervisor sends a closure request back to work; the request is kept as a review."""
     require_role(act.actor, ("supervisor",), "return a closure request")
-    require_status(case, (lifecycle.CLOSURE_REQUESTED,), "return the closure request")
+    require_status(
+        case, (lifecycle.CLOSURE_REQUESTED,), "return the closure request", forward=False
+    )
     review = {
         "at": act.at,
         "by": act.actor.handle,
@@ -166,7 +169,7 @@ def return_request(case: Case, act: Act, reason: str) -> Change:
 def reopen(case: Case, act: Act, reason: str) -> Change:
     """SOP 000: only a supervisor reopens; the undone closure stays in the record."""
     require_role(act.actor, ("supervisor",), "reopen a case")
-    require_status(case, (lifecycle.CLOSED,), "reopen")
+    require_status(case, (lifecycle.CLOSED,), "reopen", forward=False)
     require_after(case, act, case.closure()["closed_at"], "the closure")
     entry: dict[str, Any] = {
         "at": act.at,

@@ -15,7 +15,9 @@ from casetrail.core.actions.base import (
     require_after,
     require_open,
     require_role,
+    require_staff,
     require_team_or_role,
+    require_working,
 )
 from casetrail.core.case import Case
 from casetrail.core.formats import parse_datetime
@@ -47,6 +49,7 @@ def assess(case: Case, act: Act, notes: str | None) -> Change:
 def verify(case: Case, act: Act) -> Change:
     """SOP 001 §4.1: a second person verifies the intake record at the point of entry."""
     require_role(act.actor, INTAKE_ROLES, "verify an intake record")
+    require_open(case, "verify its intake record")
     intake = case.data.get("intake", {})
     if "assessed_at" not in intake:
         raise Refusal(f"{case.id} has not been assessed yet", "casetrail assess CASE first")
@@ -68,7 +71,7 @@ def require_status_new(case: Case, doing: str) -> None:
 
 def priority(case: Case, act: Act, level: str, reason: str) -> Change:
     """SOP 003 §4: set or reassess the priority with a reason; targets move with it."""
-    require_open(case, "change its priority")
+    require_working(case, "change its priority")
     require_team_or_role(case, act.actor, INTAKE_ROLES, "reassess the priority")
     if level not in act.policy.priorities:
         raise Refusal(f"priority {level}: one of " + ", ".join(act.policy.priorities))
@@ -107,7 +110,7 @@ def _any_handler(case: Case) -> bool:
 
 def add_stakeholder(case: Case, act: Act, role: str) -> Change:
     """A party by pseudonymous reference; who they are goes in the encrypted Parties section."""
-    require_open(case, "add a stakeholder")
+    require_working(case, "add a stakeholder")
     require_team_or_role(case, act.actor, INTAKE_ROLES, "add a stakeholder")
     if role not in act.policy.stakeholder_roles:
         raise Refusal(
@@ -124,7 +127,7 @@ def add_stakeholder(case: Case, act: Act, role: str) -> Change:
 
 def stakeholder_response(case: Case, act: Act, ref: str, agreement: str) -> Change:
     """SOP 000 §4: stakeholders notified of the intended closure, and their answer."""
-    require_open(case, "record a stakeholder's response")
+    require_working(case, "record a stakeholder's response")
     require_team_or_role(case, act.actor, ("supervisor",), "record a stakeholder's response")
     index = stakeholder_index(case, ref)
     ops: list[Op] = [Set(("stakeholders", index, "agreement"), agreement)]
@@ -153,6 +156,7 @@ def stakeholder_index(case: Case, ref: str) -> int:
 def declare_conflict(case: Case, act: Act, handle: str, reason: str) -> Change:
     """SOP 003 §2, SOP 004 §3: a declared conflict bars the person from the case."""
     require_open(case, "declare a conflict of interest")
+    require_staff(act.actor, "declare a conflict of interest")
     person = act.person(handle, "--person")
     if any(c["person"] == handle for c in case.entries("conflicts")):
         raise Refusal(f"a conflict of interest for {handle} is already declared on {case.id}")
@@ -173,12 +177,15 @@ def declare_conflict(case: Case, act: Act, handle: str, reason: str) -> Change:
 
 def raise_flag(case: Case, act: Act, kind: str, reason: str, to: str | None) -> Change:
     """An urgent flag (SOP 001 §4.4) or an escalation to a supervisor (SOP 000 §6, SOP 003 §6-7)."""
-    require_open(case, f"raise an {kind} flag")
+    require_working(case, f"raise an {kind} flag")
+    require_staff(act.actor, f"raise an {kind} flag")
     entry = {"kind": kind, "raised_at": act.at, "raised_by": act.actor.handle}
     if to is not None:
         supervisor = act.person(to, "--to")
         if "supervisor" not in supervisor.roles:
-            raise Refusal(f"--to {to} is not a supervisor; escalations go to a supervisor")
+            raise Refusal(
+                f"--to {to} is not a supervisor; flags and escalations go to a supervisor"
+            )
         entry["to"] = to
     elif kind == "escalation":
         raise Refusal("an escalation needs --to SUPERVISOR")
@@ -192,16 +199,18 @@ def raise_flag(case: Case, act: Act, kind: str, reason: str, to: str | None) -> 
 
 
 def resolve_flag(case: Case, act: Act, number: int, resolution: str) -> Change:
-    """A flag is resolved by a supervisor (or the supervisor it was raised to)."""
+    """An escalation is resolved by a supervisor; an urgent flag also by the case team."""
     flags = case.entries("flags")
     if not 1 <= number <= len(flags):
         raise Refusal(f"{case.id} has no flag {number} (it has {len(flags)})")
     flag = flags[number - 1]
     if "resolved_at" in flag:
         raise Refusal(f"flag {number} was already resolved at {flag['resolved_at']}")
-    if "supervisor" not in act.actor.roles and act.actor.handle not in case.case_team():
+    team_may = flag["kind"] == "urgent" and act.actor.handle in case.case_team()
+    if "supervisor" not in act.actor.roles and not team_may:
+        who = "a supervisor" if flag["kind"] == "escalation" else "a supervisor or the case team"
         raise Refusal(
-            f"{act.actor.handle} cannot resolve a flag: only a supervisor or the case team may"
+            f"{act.actor.handle} cannot resolve {flag['kind']} flag {number}: only {who} may"
         )
     if act.now < parse_datetime(flag["raised_at"]):
         raise Refusal(f"{act.at} is before the flag was raised ({flag['raised_at']})")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from casetrail.core import sla
 from casetrail.core.actions.base import (
+    STAFF_ROLES,
     Act,
     Change,
     Refusal,
@@ -15,6 +16,7 @@ from casetrail.core.actions.base import (
     require_after,
     require_open,
     require_team_or_role,
+    require_working,
 )
 from casetrail.core.actions.intake import stakeholder_index
 from casetrail.core.case import Case
@@ -22,13 +24,10 @@ from casetrail.core.formats import is_date
 from casetrail.core.yamledit import Append, Set
 
 WORK_ROLES = ("supervisor",)  # besides the case team
-STAFF_ROLES = frozenset(
-    {"intake", "handler", "resolution_officer", "supervisor", "records_officer"}
-)
 
 
 def add_followup(case: Case, act: Act, title: str, owner: str, due: str) -> Change:
-    require_open(case, "add a follow-up")
+    require_working(case, "add a follow-up")
     require_team_or_role(case, act.actor, WORK_ROLES, "add a follow-up")
     person = act.person(owner, "--owner")
     if not person.roles & STAFF_ROLES:
