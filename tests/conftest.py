@@ -6,6 +6,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+import zoneinfo
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,10 @@ from pathlib import Path
 import pytest
 
 from casetrail.cli.main import main
+
+# Time-zone rules come from the pinned tzdata package, never from the machine: an OS update
+# must not change the daylight-saving answers the tests check.
+zoneinfo.reset_tzpath([])
 
 PROJECT = Path(__file__).resolve().parent.parent
 DEMO_KEYS = PROJECT / "tests" / "demo-keys-DO-NOT-USE"

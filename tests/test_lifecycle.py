@@ -258,6 +258,11 @@ def test_reopen_keeps_the_earlier_closure_and_the_case_can_close_again(repo: Rec
     reopening = data["reopenings"][0]  # type: ignore[index]
     assert reopening["previous_closure"]["outcome"] == "resolved"
     assert reopening["previous_retention"]["disposition"] == "destroy"
+    assert data["stakeholders"] == [{"ref": "S1", "role": "complainant", "agreement": "pending"}]
+    blocked = repo.run(*("request-closure", cid, "--by", "bkoch", "--outcome", "resolved"),
+                       *("--summary", "x", "--lessons", "y"))  # fmt: skip
+    assert blocked.code == 2 and "stakeholder S1 has not been notified of closure" in blocked.err
+    ok(repo, "stakeholder", "closure", cid, "S1", "--by", "bkoch", "--agreement", "agreed")
     ok(repo, *("request-closure", cid, "--by", "bkoch", "--outcome", "resolved"),
        *("--summary", "New evidence assessed", "--lessons", "none"))  # fmt: skip
     ok(repo, "close", cid, "--by", "hlindqvist", "--approved-by", "fweber")
@@ -346,3 +351,43 @@ def test_a_step_that_adds_a_warning_says_so(repo: Records) -> None:
     path = new(repo, "medium")
     result = repo.run("assess", case_id(path), "--by", "amartin", "--notes", "call 030 1234 5678")
     assert result.code == 0 and "CT501 warning" in result.err
+
+
+def test_closure_request_cannot_predate_what_it_summarises(
+    repo: Records, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = new(repo, "medium")
+    commit(repo, "register")
+    cid = case_id(path)
+    ok(repo, "assign", cid, "--by", "fweber", "--handler", "bkoch", "--approved-by", "fweber",
+       "--rationale", "capacity", "--why-not-top", "continuity")  # fmt: skip
+    monkeypatch.setenv("CASETRAIL_NOW", "2026-11-24T16:00:00+01:00")
+    ok(repo, "ack", cid, "--by", "bkoch")
+    ok(repo, "stakeholder", "add", cid, "--by", "bkoch", "--role", "complainant")
+    ok(repo, "stakeholder", "closure", cid, "S1", "--by", "bkoch", "--agreement", "agreed")
+    before = repo.snapshot()
+    early = repo.run(*("request-closure", cid, "--by", "bkoch", "--outcome", "resolved"),
+                     *("--summary", "x", "--lessons", "y", "--at", "2026-11-24T09:00:00+01:00"))  # fmt: skip
+    assert early.code == 2 and "is before the latest entry in the case" in early.err
+    assert repo.snapshot() == before
+
+
+def test_as_of_a_date_means_the_end_of_that_day(repo: Records) -> None:
+    path = new(repo, "high")
+    by_date = json.loads(ok(repo, "overdue", "--as-of", "2026-11-23", "--format", "json"))
+    assert by_date["as_of"] == "2026-11-23T23:59:59+01:00"
+    assert {(i["case"], i["what"]) for i in by_date["items"] if i["state"] == "breached"} == {
+        (case_id(path), "assignment target")
+    }
+
+
+def test_close_records_the_named_supervisor_as_approver(repo: Records) -> None:
+    path = new(repo, "medium")
+    commit(repo, "register")
+    walk_to_closure(repo, path)
+    checklist = front(repo, path)["closure"]["checklist"]  # type: ignore[index]
+    assert {
+        "item": "approvals_obtained",
+        "done_at": checklist[2]["done_at"],
+        "done_by": "gharris",
+    } in checklist

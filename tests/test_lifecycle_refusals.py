@@ -346,7 +346,7 @@ INTAKE = [
         "assess-an-assigned-case",
         "assigned",
         "assess {case} --by amartin",
-        "cannot assess it: {case} is already assigned",
+        "{case} was already assessed at",
     ),
     refusal(
         "assess-before-the-case-was-received",
@@ -1167,10 +1167,7 @@ DATES = [
         "at-before-the-case-was-received",
         "in_progress",
         contact("S1", "phone", "--at 2026-11-01T10:00:00+01:00"),
-        "CT311",
-        "is earlier than the case was received (2026-11-23T10:00:00+01:00)",
-        "the change would make the case invalid; nothing was written",
-        max_lines=3,
+        "2026-11-01T10:00:00+01:00 is before the case was registered (2026-11-23T10:00:00+01:00)",
     ),
     refusal(
         "ack-dated-before-the-assignment",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -111,18 +111,21 @@ def _previous_status(
     return statuses
 
 
-def _moment(given: str | None) -> datetime:
-    """--as-of, else the (possibly simulated) clock; time-based rules judge at this moment."""
+def _moment(given: str | None, timezone_name: str) -> datetime:
+    """--as-of, else the (possibly simulated) clock, in the office's zone: time-based rules
+    judge at this moment, and "today" is the office's day."""
     import os
+    from zoneinfo import ZoneInfo
 
-    from casetrail.core.formats import is_datetime, parse_datetime
+    from casetrail.cli.common import parse_as_of, parse_moment
 
-    value = given or os.environ.get("CASETRAIL_NOW")
-    if value is None:
-        return datetime.now(UTC)
-    if not is_datetime(value):
-        raise UserError(f"--as-of {value!r} is not a timestamp like 2026-11-23T09:30+01:00")
-    return parse_datetime(value)
+    zone = ZoneInfo(timezone_name)
+    if given is not None:
+        return parse_as_of(given, zone)
+    simulated = os.environ.get("CASETRAIL_NOW")
+    if simulated is None:
+        return datetime.now(zone)
+    return parse_moment(simulated, "CASETRAIL_NOW").astimezone(zone)
 
 
 def _summary_table(results: list[FileResult]) -> str:
@@ -205,7 +208,13 @@ def check(
         results, blobs = results + twins, {**blobs, **twin_blobs}
     previous = _previous_status(root, results, blobs, against, results_cache)
     found += [d for r in results for d in r.diagnostics]
-    found += engine.check_tree(results, previous, against, _moment(as_of), strict_sla)
+    found += engine.check_tree(
+        results,
+        previous,
+        against,
+        _moment(as_of, config.policy.raw["calendar"]["timezone"]),
+        strict_sla,
+    )
     results_cache.save(None if paths else {r.path for r in results})
     report = Report(ordered(found), len(results), results_cache.hits, strict)
     click.echo(REPORTERS[fmt](report))

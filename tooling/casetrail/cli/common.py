@@ -12,7 +12,7 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -51,11 +51,31 @@ def acting_person(root: Path, roster: Roster, given: str | None) -> Person:
 
 
 def parse_moment(value: str, option: str) -> datetime:
+
     from casetrail.core.formats import is_datetime, parse_datetime
 
     if not is_datetime(value):
         raise UserError(f"{option} {value!r} is not a timestamp like 2026-11-23T09:30+01:00")
-    return parse_datetime(value)
+    moment = parse_datetime(value)
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        raise UserError(f"{option} {value!r} is out of range") from None
+    if not 1900 <= moment.year <= 9000:
+        raise UserError(f"{option} {value!r} is out of range (years 1900 to 9000)")
+    return moment
+
+
+def parse_as_of(value: str, zone: tzinfo) -> datetime:
+    """--as-of: a timestamp, or a date meaning the end of that day in the office's zone."""
+    from datetime import date, time
+
+    from casetrail.core.formats import is_date
+
+    if is_date(value):
+        day = date.fromisoformat(value)
+        return datetime.combine(day, time(23, 59, 59), zone)
+    return parse_moment(value, "--as-of").astimezone(zone)
 
 
 def now(calendar: Calendar) -> datetime:
@@ -153,8 +173,11 @@ def edited(office: Office, rel: str, data: bytes, change: Change) -> bytes:
 
     parsed, _ = document.parse(data)
     assert parsed is not None
+    ops = list(change.ops)
+    if any(op.path[:1] == ("due",) for op in ops):  # dues are stored with their calendar
+        ops.append(yamledit.Set(("due", "calendar"), office.calendar.description))
     try:
-        new_yaml = yamledit.apply(parsed.front_matter_text, change.ops)
+        new_yaml = yamledit.apply(parsed.front_matter_text, ops)
     except yamledit.EditError as error:
         raise UserError(f"{rel}: {error}") from None
     new = parsed.with_front_matter(new_yaml).encode()
@@ -213,6 +236,10 @@ def run_edit(
         raise UserError(
             refusal.message + (f"\n  hint: {refusal.hint}" if refusal.hint else "")
         ) from None
+    if act.now < case.registered_at:  # checked after the step, whose own message says more
+        raise UserError(
+            f"{act.at} is before the case was registered ({case.data['registered_at']})"
+        )
     new = edited(where, rel, data, change)
     if dry_run:
         diff = difflib.unified_diff(

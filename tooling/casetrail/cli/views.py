@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from casetrail.cli.common import Office, acting_person, case_path, load_case, office, parse_moment
+from casetrail.cli.common import Office, acting_person, case_path, load_case, office, parse_as_of
 from casetrail.cli.common import now as current_moment
 from casetrail.core.views import Item
 
@@ -21,7 +21,7 @@ FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), de
 def _as_of(where: Office, given: str | None) -> datetime:
     if given is None:
         return current_moment(where.calendar)
-    return parse_moment(given, "--as-of").astimezone(where.calendar.zone)
+    return parse_as_of(given, where.calendar.zone)
 
 
 def _item_line(item: Item) -> str:
@@ -29,7 +29,7 @@ def _item_line(item: Item) -> str:
     who = f" [{item.person}]" if item.person else ""
     escalate = (
         f" -> escalate to {', '.join(item.escalate_to)}"
-        if item.escalate_to and item.state == "breached"
+        if item.escalate_to and item.state in ("breached", "at_risk")
         else ""
     )
     return f"  {item.state:<9} {item.due:<25} {item.case}  {item.what}{who}{late}{escalate}"

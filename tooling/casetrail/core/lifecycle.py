@@ -36,4 +36,17 @@ def rank(status: str) -> int:
 
 
 def allowed(before: str, after: str) -> bool:
-    return before == after or after in TRANSITIONS.get(before, frozenset())
+    """Between two committed versions a pull request may take several steps forward (request and
+    close on one branch): every status's own requirements are checked in the file itself. Going
+    back is only what the procedure allows: a returned request, a reassignment, a reopening."""
+    if before == after or after in TRANSITIONS.get(before, frozenset()):
+        return True
+    if after in (NEW,) or before not in STATUSES or after not in STATUSES:
+        return False
+    return rank(after) > rank(before) or (before, after) in _BACK_IN_ONE_CHANGE
+
+
+# A reopened case worked on again, or a returned request reassigned, in the same pull request.
+_BACK_IN_ONE_CHANGE = frozenset(
+    {(CLOSED, ASSIGNED), (CLOSED, CLOSURE_REQUESTED), (CLOSURE_REQUESTED, ASSIGNED)}
+)

@@ -150,7 +150,7 @@ def _at_risk(deadline: Deadline, as_of: datetime, calendar: Calendar) -> bool:
     assert deadline.start is not None
     start, due_at = parse_datetime(deadline.start), parse_datetime(deadline.due)
     window = calendar.business_seconds(start, due_at) or (due_at - start).total_seconds()
-    left = calendar.business_seconds(as_of, due_at) or (due_at - as_of).total_seconds()
+    left = calendar.business_seconds(as_of, due_at)  # 0: no working time left before it is due
     return window > 0 and left <= window * AT_RISK_SHARE
 
 

@@ -7,6 +7,7 @@ itself is the merge of the pull request that closes the case; the audit proves i
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from casetrail.core import lifecycle, sla
@@ -22,6 +23,7 @@ from casetrail.core.actions.base import (
 )
 from casetrail.core.case import Case
 from casetrail.core.config import CASE_TEAM, ChecklistItem, Person
+from casetrail.core.formats import is_datetime, parse_datetime
 from casetrail.core.rules.status import unmet_criteria
 from casetrail.core.yamledit import Append, Delete, Op, Set
 
@@ -39,6 +41,25 @@ def blockers(case: Case) -> list[str]:
     for finding in unmet_criteria(case):
         found.append(finding.message + (f" ({finding.hint})" if finding.hint else ""))
     return found
+
+
+def latest_event(case: Case) -> str | None:
+    """The latest timestamp the record holds (due times are targets, not events)."""
+    found: list[datetime] = []
+
+    def walk(value: object, key: str) -> None:
+        if isinstance(value, dict):
+            for name, item in value.items():
+                if name != "due":
+                    walk(item, name)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item, key)
+        elif isinstance(value, str) and (key == "at" or key.endswith("_at")) and is_datetime(value):
+            found.append(parse_datetime(value))
+
+    walk(case.data, "")
+    return max(found).isoformat() if found else None
 
 
 def _holds(case: Case, person: Person, spec: ChecklistItem) -> bool:
@@ -63,6 +84,9 @@ def request_closure(case: Case, act: Act, outcome: str, summary: str, lessons: s
             f"{case.id} does not meet the closure criteria yet:\n  - " + "\n  - ".join(unmet),
             "SOP 000 §5: follow-ups done, no open issues, stakeholders notified and in agreement",
         )
+    latest = latest_event(case)
+    if latest is not None:
+        require_after(case, act, latest, "the latest entry in the case")
     if outcome not in OUTCOMES:
         raise Refusal(f"--outcome {outcome}: one of " + ", ".join(OUTCOMES))
     ops: list[Op] = [
@@ -112,10 +136,10 @@ def close(case: Case, act: Act, approved_by: str) -> Change:
     for spec in act.policy.checklist:
         if spec.when != "close":
             continue
-        if _holds(case, act.actor, spec):
-            ops.append(_tick(spec, act.at, act.actor.handle))
-        elif "supervisor" in spec.responsible:
+        if "supervisor" in spec.responsible:  # the approval is the named supervisor's
             ops.append(_tick(spec, act.at, supervisor.handle))
+        elif _holds(case, act.actor, spec):
+            ops.append(_tick(spec, act.at, act.actor.handle))
         else:
             raise Refusal(
                 f"{act.actor.handle} cannot complete checklist item {spec.item} ({spec.label}): "
@@ -183,6 +207,12 @@ def reopen(case: Case, act: Act, reason: str) -> Change:
     ops: list[Op] = [Append(("reopenings",), entry), Delete(("closure",))]
     if "retention" in case.data:
         ops.append(Delete(("retention",)))
+    # Their earlier agreement was to the closure now undone: they are asked again.
+    for index, party in enumerate(case.entries("stakeholders")):
+        if "notified_of_closure_at" in party:
+            ops.append(Delete(("stakeholders", index, "notified_of_closure_at")))
+        if "agreement" in party:
+            ops.append(Set(("stakeholders", index, "agreement"), "pending"))
     ops += [
         Set(("status",), lifecycle.IN_PROGRESS),
         Set(("due", "resolution"), sla.due(policy, calendar, "resolution", act.now, case.priority)),

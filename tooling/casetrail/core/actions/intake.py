@@ -6,7 +6,7 @@ SOP 001 §4.1 (verification at entry), SOP 003 §1, §4 (priority, reassessment)
 
 from __future__ import annotations
 
-from casetrail.core import lifecycle, sla
+from casetrail.core import sla
 from casetrail.core.actions.base import (
     Act,
     Change,
@@ -29,7 +29,7 @@ INTAKE_ROLES = ("intake", "supervisor")
 def assess(case: Case, act: Act, notes: str | None) -> Change:
     """SOP 004 §4.1: the intake team evaluates the case; starts the selection target."""
     require_role(act.actor, INTAKE_ROLES, "assess a case")
-    require_status_new(case, "assess it")
+    require_working(case, "assess it")
     if "assessed_at" in case.data.get("intake", {}):
         raise Refusal(f"{case.id} was already assessed at {case.data['intake']['assessed_at']}")
     require_after(case, act, case.data["received_at"], "the case was received")
@@ -62,11 +62,6 @@ def verify(case: Case, act: Act) -> Change:
         [Set(("intake", "verified_at"), act.at), Set(("intake", "verified_by"), act.actor.handle)],
         f"{case.id} intake verified by {act.actor.handle}",
     )
-
-
-def require_status_new(case: Case, doing: str) -> None:
-    if case.status != lifecycle.NEW:
-        raise Refusal(f"cannot {doing}: {case.id} is already {case.status.replace('_', ' ')}")
 
 
 def priority(case: Case, act: Act, level: str, reason: str) -> Change:
