@@ -37,7 +37,7 @@ def case_where(test: Any) -> str:
         text = front_matter(path)
         if test(load(text)):
             return text
-    pytest.skip("no example case has what this test needs")
+    pytest.fail("no example case has what this test needs: change the test, not the examples")
 
 
 def changes(before: str, after: str) -> list[tuple[str, int, list[str], list[str]]]:
@@ -139,10 +139,10 @@ def test_append_to_a_missing_list_creates_it_at_the_end() -> None:
 
 
 def test_set_on_a_missing_mapping_creates_a_block_mapping() -> None:
-    text = case_where(lambda data: "due" not in data)
-    once = apply(text, [Set(("due", "intake"), TIMESTAMP)])
-    assert once == text + f'due:\n  intake: "{TIMESTAMP}"\n'
-    twice = apply(once, [Set(("due", "response"), "2026-12-01T17:00:00+01:00")])
+    text = case_where(lambda data: "targets" not in data)
+    once = apply(text, [Set(("targets", "intake"), TIMESTAMP)])
+    assert once == text + f'targets:\n  intake: "{TIMESTAMP}"\n'
+    twice = apply(once, [Set(("targets", "response"), "2026-12-01T17:00:00+01:00")])
     assert twice == once + '  response: "2026-12-01T17:00:00+01:00"\n'
     assert "{" not in twice
 

@@ -19,7 +19,7 @@ at() { export CASETRAIL_NOW="$1"; printf '\n\033[2m-- %s --\033[0m' "$1"; }
 at 2026-11-20T18:30:00+01:00  # a Friday evening
 step "$casetrail" new --by amartin --type complaint --priority high \
   --title "Permit renewal letter never answered" --received-at 2026-11-20T17:55:00+01:00
-case_id=$(ls -t cases/2026 | head -1 | sed 's/\.md$//')
+case_id=$(git status --porcelain cases | sed -n 's|^?? cases/2026/\(.*\)\.md$|\1|p')
 
 at 2026-11-23T09:10:00+01:00  # Monday morning
 step "$casetrail" assess "$case_id" --by amartin --notes "renewal request lost in the post room"

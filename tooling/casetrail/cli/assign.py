@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import click
 
-from casetrail.cli.common import (
-    Office,
-    case_path,
-    edit_options,
-    load_case,
-    moment,
-    office,
-    run_edit,
-)
+from casetrail.cli.common import Office, Step, case_path, case_step, load_case, moment, office
 from casetrail.core.actions.assignment import Candidate
 from casetrail.core.case import Case
 
@@ -32,14 +24,18 @@ ROLE = click.option(
 )
 
 
-def _ranked(where: Office, case: Case, role: str, at: str | None) -> list[Candidate]:
-    from casetrail.core.actions import assignment
+def _open_cases(where: Office) -> list[Case]:
     from casetrail.shell import caseindex
 
-    index = caseindex.load(where.root, where.config)
-    on = moment(at, where.calendar)
+    return [c for c in caseindex.load(where.root, where.config).cases if c.status != "closed"]
+
+
+def _ranked(
+    where: Office, case: Case, role: str, on: datetime, open_cases: list[Case]
+) -> list[Candidate]:
+    from casetrail.core.actions import assignment
+
     until = assignment.resolution_day(case, where.calendar, on.date() + timedelta(days=14))
-    open_cases = [c for c in index.cases if c.status != "closed"]
     return assignment.suggest(
         case, role, where.config.roster, where.config.policy, open_cases, on.date(), until
     )
@@ -72,8 +68,8 @@ def _render(case: Case, role: str, ranked: list[Candidate]) -> str:
 def suggest(ctx: click.Context, case: str, role: str, at: str | None, fmt: str) -> int:
     """Rank eligible staff by expertise, workload, availability and conflicts, with reasons."""
     where = office(ctx)
-    _data, loaded = load_case(where, case_path(where.root, case))
-    ranked = _ranked(where, loaded, role, at)
+    loaded = load_case(where, case_path(where.root, case)).case
+    ranked = _ranked(where, loaded, role, moment(at, where.calendar), _open_cases(where))
     if fmt == "json":
         rows = [
             {
@@ -93,29 +89,21 @@ def suggest(ctx: click.Context, case: str, role: str, at: str | None, fmt: str) 
 
 
 @click.command()
-@CASE
+@case_step
 @click.option("--handler", default=None, help="The case handler.")
 @click.option("--resolution-officer", default=None, help="The resolution officer.")
 @click.option("--approved-by", required=True, help="The supervisor approving the assignment.")
 @click.option("--rationale", required=True, help="Why this person (SOP 004 §5).")
 @click.option("--why-not-top", default=None, help="Why not the top suggestion, when it is not.")
 @click.option("--reason", default=None, help="For a reassignment: why the earlier one ends.")
-@edit_options
-@click.pass_context
 def assign(
-    ctx: click.Context,
-    case: str,
     handler: str | None,
     resolution_officer: str | None,
     approved_by: str,
     rationale: str,
     why_not_top: str | None,
     reason: str | None,
-    by: str | None,
-    at: str | None,
-    dry_run: bool,
-    fmt: str,
-) -> int:
+) -> Step:
     """Assign a handler and/or resolution officer, with criteria, rationale and approval."""
     from casetrail.core.actions import assignment
 
@@ -128,20 +116,17 @@ def assign(
         raise click.UsageError("give --handler, --resolution-officer, or both")
 
     def step(c: Case, a: Act, o: Office) -> Change:
-        ranked = {choice.role: _ranked(o, c, choice.role, at) for choice in choices}
+        open_cases = _open_cases(o)  # read once for both roles
+        ranked = {x.role: _ranked(o, c, x.role, a.now, open_cases) for x in choices}
         return assignment.assign(c, a, choices, approved_by, rationale, why_not_top, reason, ranked)
 
-    return run_edit(ctx, case, by, at, dry_run, fmt, step)
+    return step
 
 
 @click.command()
-@CASE
-@edit_options
-@click.pass_context
-def ack(
-    ctx: click.Context, case: str, by: str | None, at: str | None, dry_run: bool, fmt: str
-) -> int:
+@case_step
+def ack() -> Step:
     """Acknowledge your assignment (SOP 004 §4.5); the handler's starts the work."""
     from casetrail.core.actions import assignment
 
-    return run_edit(ctx, case, by, at, dry_run, fmt, lambda c, a, _o: assignment.acknowledge(c, a))
+    return lambda c, a, _o: assignment.acknowledge(c, a)

@@ -8,19 +8,11 @@ from pathlib import Path
 
 import click
 
+from casetrail.cli.common import relative_path
 from casetrail.cli.main import UserError, repository_root
 from casetrail.core.diagnostics import Diagnostic, Severity
 from casetrail.core.engine import FileResult
 from casetrail.core.report import REPORTERS, USAGE, Report, ordered
-
-
-def _relative(root: Path, given: str) -> str:
-    path = Path(given)
-    absolute = (path if path.is_absolute() else Path.cwd() / path).absolute()
-    try:
-        return absolute.relative_to(root).as_posix()
-    except ValueError:
-        raise UserError(f"{given} is outside the records repository {root}") from None
 
 
 def _select(root: Path, given: tuple[str, ...]) -> tuple[list[str], list[Diagnostic]]:
@@ -32,7 +24,7 @@ def _select(root: Path, given: tuple[str, ...]) -> tuple[list[str], list[Diagnos
     else:
         entries = []
         for name in given:
-            rel = _relative(root, name)
+            rel = relative_path(root, name)
             target = root / rel
             if not rel.startswith("cases/"):
                 continue  # pre-commit may pass other files; they are not ours to judge

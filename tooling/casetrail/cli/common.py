@@ -8,13 +8,14 @@ then replaces the file atomically. A refused step leaves the file byte-identical
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -25,9 +26,10 @@ if TYPE_CHECKING:  # deferred at run time to keep `--help` fast
     from casetrail.core.actions.base import Act, Change
     from casetrail.core.businesstime import Calendar
     from casetrail.core.case import Case
+    from casetrail.core.diagnostics import Diagnostic
+    from casetrail.core.document import CaseDocument
     from casetrail.core.engine import Config
 
-F = TypeVar("F", bound=Callable[..., Any])
 NOW_VARIABLE = "CASETRAIL_NOW"  # a simulated clock for demos and tests; see the README
 
 
@@ -96,17 +98,22 @@ def moment(given: str | None, calendar: Calendar, option: str = "--at") -> datet
     return when
 
 
+def relative_path(root: Path, given: str) -> str:
+    """A path given on the command line, relative to the repository (symlinks not followed)."""
+    path = Path(given)
+    absolute = (path if path.is_absolute() else Path.cwd() / path).absolute()
+    try:
+        return absolute.relative_to(root).as_posix()
+    except ValueError:
+        raise UserError(f"{given} is outside the records repository {root}") from None
+
+
 def case_path(root: Path, ref: str) -> str:
     """A case by its ID (any case, I/L read as 1, O as 0) or by its path."""
     from casetrail.core import ids
 
     if ref.endswith(".md"):
-        path = Path(ref)
-        absolute = path if path.is_absolute() else Path.cwd() / path
-        try:
-            rel = absolute.resolve().relative_to(root.resolve()).as_posix()
-        except ValueError:
-            raise UserError(f"{ref} is outside the records repository {root}") from None
+        rel = relative_path(root, ref)
     else:
         case_id = ids.normalise(ref)
         problem = ids.problem(case_id)
@@ -142,23 +149,32 @@ def office(ctx: click.Context) -> Office:
     return Office(root, config, calendars.load(config.policy.raw["calendar"]))
 
 
-def load_case(office: Office, rel: str) -> tuple[bytes, Case]:
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """A case file as read: its bytes, parsed document, model and findings (parsed once)."""
+
+    rel: str
+    data: bytes
+    document: CaseDocument
+    case: Case
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def load_case(office: Office, rel: str) -> Loaded:
     """The case as it is, refusing a file that does not pass `casetrail check` now."""
-    from casetrail.core import engine
+    from casetrail.core import document, engine
     from casetrail.core.case import Case
     from casetrail.shell import repo
 
     data, size = repo.read_case(office.root, rel)
-    result = engine.check_file(rel, data, office.config, size)
+    parsed, findings = document.parse(data, size)
+    result = engine.check_parsed(rel, parsed, findings, office.config)
     _refuse_errors(result.diagnostics, f"{rel} has errors; fix them first (casetrail check {rel})")
-    from casetrail.core import document
-
-    parsed, _ = document.parse(data)
-    assert parsed is not None  # check_file passed, so it parses
-    return data, Case(parsed.front_matter)
+    assert parsed is not None  # no errors, so it parsed
+    return Loaded(rel, data, parsed, Case(parsed.front_matter), result.diagnostics)
 
 
-def _refuse_errors(diagnostics: Any, message: str) -> None:
+def _refuse_errors(diagnostics: tuple[Diagnostic, ...], message: str) -> None:
     from casetrail.core.report import REPORTERS, Report, ordered
 
     errors = [d for d in diagnostics if d.severity.value == "error"]
@@ -167,50 +183,61 @@ def _refuse_errors(diagnostics: Any, message: str) -> None:
         raise UserError(message)
 
 
-def edited(office: Office, rel: str, data: bytes, change: Change) -> bytes:
+def edited(office: Office, loaded: Loaded, change: Change) -> bytes:
     """The file with the change applied and validated; refuses anything check would refuse."""
-    from casetrail.core import document, engine, yamledit
+    from casetrail.core import engine, yamledit
 
-    parsed, _ = document.parse(data)
-    assert parsed is not None
     ops = list(change.ops)
     if any(op.path[:1] == ("due",) for op in ops):  # dues are stored with their calendar
         ops.append(yamledit.Set(("due", "calendar"), office.calendar.description))
     try:
-        new_yaml = yamledit.apply(parsed.front_matter_text, ops)
+        new_yaml = yamledit.apply(loaded.document.front_matter_text, ops)
     except yamledit.EditError as error:
-        raise UserError(f"{rel}: {error}") from None
-    new = parsed.with_front_matter(new_yaml).encode()
-    result = engine.check_file(rel, new, office.config)
+        raise UserError(f"{loaded.rel}: {error}") from None
+    new = loaded.document.with_front_matter(new_yaml).encode()
+    result = engine.check_file(loaded.rel, new, office.config)
     _refuse_errors(
         result.diagnostics, "the change would make the case invalid; nothing was written"
     )
-    _show_new_warnings(office, rel, data, result.diagnostics)
+    _show_new_warnings(loaded.diagnostics, result.diagnostics)
     return new
 
 
-def _show_new_warnings(office: Office, rel: str, old: bytes, found: Any) -> None:
+def _show_new_warnings(before: tuple[Diagnostic, ...], after: tuple[Diagnostic, ...]) -> None:
     """Warnings the change introduces (say, an e-mail address in a free-text field)."""
-    from casetrail.core import engine
     from casetrail.core.report import REPORTERS, Report, ordered
 
-    before = {(d.code, d.message) for d in engine.check_file(rel, old, office.config).diagnostics}
-    fresh = [d for d in found if (d.code, d.message) not in before]
+    known = {(d.code, d.message) for d in before}
+    fresh = [d for d in after if (d.code, d.message) not in known]
     if fresh:
         click.echo(REPORTERS["text"](Report(ordered(fresh), 1)), err=True)
 
 
-def edit_options(function: F) -> F:
-    """--by, --at, --dry-run and --format for every command that edits a case."""
-    options = [
-        click.option("--by", default=None, help="Who acts (default: from git user.email)."),
-        click.option("--at", default=None, help="When it happened (default: now)."),
-        click.option("--dry-run", is_flag=True, help="Show the change as a diff; write nothing."),
-        click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text"),
-    ]
-    for option in reversed(options):
-        function = option(function)
-    return function
+EDIT_OPTIONS = (
+    click.argument("case", metavar="CASE"),
+    click.option("--by", default=None, help="Who acts (default: from git user.email)."),
+    click.option("--at", default=None, help="When it happened (default: now)."),
+    click.option("--dry-run", is_flag=True, help="Show the change as a diff; write nothing."),
+    click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text"),
+)
+Step = Callable[["Case", "Act", Office], "Change"]
+
+
+def case_step(build: Callable[..., Step]) -> Callable[..., int]:
+    """A command that applies one procedure step to CASE: `build` receives the command's own
+    options and returns the step; CASE, --by, --at, --dry-run and --format are added here."""
+
+    @functools.wraps(build)
+    @click.pass_context
+    def command(
+        ctx: click.Context, /, case: str, by: str | None, at: str | None, dry_run: bool, fmt: str,
+        **options: Any,
+    ) -> int:  # fmt: skip
+        return run_edit(ctx, case, by, at, dry_run, fmt, build(**options))
+
+    for decorator in reversed(EDIT_OPTIONS):  # CASE last, so it is the first argument
+        command = decorator(command)
+    return command
 
 
 def run_edit(
@@ -220,7 +247,7 @@ def run_edit(
     at: str | None,
     dry_run: bool,
     fmt: str,
-    step: Callable[[Case, Act, Office], Change],
+    step: Step,
 ) -> int:
     """Apply one procedure step to one case file, safely."""
     from casetrail.core.actions.base import Refusal
@@ -228,7 +255,8 @@ def run_edit(
 
     where = office(ctx)
     rel = case_path(where.root, ref)
-    data, case = load_case(where, rel)
+    loaded = load_case(where, rel)
+    data, case = loaded.data, loaded.case
     act = where.act(by, at)
     try:
         change = step(case, act, where)
@@ -240,7 +268,7 @@ def run_edit(
         raise UserError(
             f"{act.at} is before the case was registered ({case.data['registered_at']})"
         )
-    new = edited(where, rel, data, change)
+    new = edited(where, loaded, change)
     if dry_run:
         diff = difflib.unified_diff(
             data.decode().splitlines(keepends=True),

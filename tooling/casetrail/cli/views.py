@@ -5,13 +5,16 @@ from __future__ import annotations
 import dataclasses
 import json
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from casetrail.cli.common import Office, acting_person, case_path, load_case, office, parse_as_of
 from casetrail.cli.common import now as current_moment
 from casetrail.core.views import Item
+
+if TYPE_CHECKING:
+    from casetrail.shell.caseindex import CaseIndex
 
 CASE = click.argument("case", metavar="CASE")
 AS_OF = click.option("--as-of", default=None, help="The moment to judge targets at (default: now).")
@@ -22,6 +25,20 @@ def _as_of(where: Office, given: str | None) -> datetime:
     if given is None:
         return current_moment(where.calendar)
     return parse_as_of(given, where.calendar.zone)
+
+
+def _office_view(ctx: click.Context, as_of: str | None) -> tuple[Office, datetime, CaseIndex]:
+    """The office, the moment to judge at, and every readable case (invalid ones are named)."""
+    from casetrail.shell import caseindex
+
+    where = office(ctx)
+    moment = _as_of(where, as_of)
+    index = caseindex.load(where.root, where.config)
+    if index.skipped:
+        click.echo(
+            f"({len(index.skipped)} invalid case file(s) left out; run casetrail check)", err=True
+        )
+    return where, moment, index
 
 
 def _item_line(item: Item) -> str:
@@ -51,7 +68,7 @@ def status(ctx: click.Context, case: str, as_of: str | None, fmt: str) -> int:
     from casetrail.core import views
 
     where = office(ctx)
-    _data, loaded = load_case(where, case_path(where.root, case))
+    loaded = load_case(where, case_path(where.root, case)).case
     moment = _as_of(where, as_of)
     view = views.at_a_glance(loaded, moment, where.calendar, where.config.roster)
     if fmt == "json":
@@ -106,12 +123,9 @@ def _render_status(view: dict[str, Any]) -> str:
 def agenda(ctx: click.Context, handle: str | None, as_of: str | None, fmt: str) -> int:
     """What is due or overdue for a person: targets, follow-ups, flags."""
     from casetrail.core import views
-    from casetrail.shell import caseindex
 
-    where = office(ctx)
+    where, moment, index = _office_view(ctx, as_of)
     person = acting_person(where.root, where.config.roster, handle)
-    moment = _as_of(where, as_of)
-    index = caseindex.load(where.root, where.config)
     items = views.agenda(index.cases, person.handle, moment, where.calendar, where.config.roster)
     if fmt == "json":
         click.echo(_items_json(items, moment))
@@ -128,11 +142,8 @@ def agenda(ctx: click.Context, handle: str | None, as_of: str | None, fmt: str) 
 def overdue(ctx: click.Context, as_of: str | None, fmt: str) -> int:
     """Every breached or at-risk target and follow-up, and open flags, with whom to escalate to."""
     from casetrail.core import views
-    from casetrail.shell import caseindex
 
-    where = office(ctx)
-    moment = _as_of(where, as_of)
-    index = caseindex.load(where.root, where.config)
+    where, moment, index = _office_view(ctx, as_of)
     items = views.overdue(index.cases, moment, where.calendar, where.config.roster)
     if fmt == "json":
         click.echo(_items_json(items, moment))
@@ -142,10 +153,6 @@ def overdue(ctx: click.Context, as_of: str | None, fmt: str) -> int:
         f"as of {moment.isoformat()}: {breached} breached, {len(items) - breached} at risk or open flags"
     )
     click.echo("\n".join(_item_line(i) for i in items) or "  nothing overdue")
-    if index.skipped:
-        click.echo(
-            f"({len(index.skipped)} invalid case file(s) left out; run casetrail check)", err=True
-        )
     return 0
 
 
@@ -156,11 +163,8 @@ def overdue(ctx: click.Context, as_of: str | None, fmt: str) -> int:
 def workload(ctx: click.Context, as_of: str | None, fmt: str) -> int:
     """Open cases per person against capacity (points: cases weighted by priority)."""
     from casetrail.core import views
-    from casetrail.shell import caseindex
 
-    where = office(ctx)
-    moment = _as_of(where, as_of)
-    index = caseindex.load(where.root, where.config)
+    where, moment, index = _office_view(ctx, as_of)
     rows = views.workload(index.cases, where.config.roster, where.config.policy, moment)
     if fmt == "json":
         click.echo(

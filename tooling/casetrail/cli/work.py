@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import click
 
-from casetrail.cli.common import edit_options, run_edit
-
-CASE = click.argument("case", metavar="CASE")
+from casetrail.cli.common import Step, case_step
 
 
 @click.group()
@@ -15,63 +13,30 @@ def followup() -> None:
 
 
 @followup.command("add")
-@CASE
+@case_step
 @click.option("--title", required=True, help="The task, in non-identifying words.")
 @click.option("--owner", required=True, help="Who does it.")
 @click.option("--due", required=True, help="Due date, YYYY-MM-DD.")
-@edit_options
-@click.pass_context
-def followup_add(
-    ctx: click.Context,
-    case: str,
-    title: str,
-    owner: str,
-    due: str,
-    by: str | None,
-    at: str | None,
-    dry_run: bool,
-    fmt: str,
-) -> int:
+def followup_add(title: str, owner: str, due: str) -> Step:
     """Add a follow-up task (F1, F2...)."""
     from casetrail.core.actions import work
 
-    return run_edit(
-        ctx, case, by, at, dry_run, fmt, lambda c, a, _o: work.add_followup(c, a, title, owner, due)
-    )
+    return lambda c, a, _o: work.add_followup(c, a, title, owner, due)
 
 
 @followup.command("done")
-@CASE
+@case_step
 @click.argument("task")
 @click.option("--outcome", required=True, help="What came of it.")
-@edit_options
-@click.pass_context
-def followup_done(
-    ctx: click.Context,
-    case: str,
-    task: str,
-    outcome: str,
-    by: str | None,
-    at: str | None,
-    dry_run: bool,
-    fmt: str,
-) -> int:
+def followup_done(task: str, outcome: str) -> Step:
     """Complete follow-up TASK (e.g. F2) with its outcome."""
     from casetrail.core.actions import work
 
-    return run_edit(
-        ctx,
-        case,
-        by,
-        at,
-        dry_run,
-        fmt,
-        lambda c, a, _o: work.complete_followup(c, a, task, outcome),
-    )
+    return lambda c, a, _o: work.complete_followup(c, a, task, outcome)
 
 
 @click.command()
-@CASE
+@case_step
 @click.option("--stakeholder", required=True, help="S1, S2... or a role held by one stakeholder.")
 @click.option("--channel", required=True, help="A channel from the policy (email, phone...).")
 @click.option(
@@ -83,59 +48,26 @@ def followup_done(
 @click.option(
     "--summary", required=True, help="One non-sensitive line; details go in Progress notes."
 )
-@edit_options
-@click.pass_context
-def contact(
-    ctx: click.Context,
-    case: str,
-    stakeholder: str,
-    channel: str,
-    direction: str,
-    summary: str,
-    by: str | None,
-    at: str | None,
-    dry_run: bool,
-    fmt: str,
-) -> int:
+def contact(stakeholder: str, channel: str, direction: str, summary: str) -> Step:
     """Log a communication with a stakeholder (SOP 000 §6)."""
     from casetrail.core.actions import work
 
-    return run_edit(
-        ctx,
-        case,
-        by,
-        at,
-        dry_run,
-        fmt,
-        lambda c, a, _o: work.contact(c, a, stakeholder, channel, direction, summary),
-    )
+    return lambda c, a, _o: work.contact(c, a, stakeholder, channel, direction, summary)
 
 
 @click.command()
-@CASE
+@case_step
 @click.option("--summary", required=True, help="Where the case stands, in one line.")
-@edit_options
-@click.pass_context
-def review(
-    ctx: click.Context,
-    case: str,
-    summary: str,
-    by: str | None,
-    at: str | None,
-    dry_run: bool,
-    fmt: str,
-) -> int:
+def review(summary: str) -> Step:
     """Record the periodic review (SOP 000 §4); the next one falls due from now."""
     from casetrail.core.actions import work
 
-    return run_edit(ctx, case, by, at, dry_run, fmt, lambda c, a, _o: work.review(c, a, summary))
+    return lambda c, a, _o: work.review(c, a, summary)
 
 
 @click.command()
-@CASE
-@click.option(
-    "--recipient", required=True, help="Who received the information (organisation or role)."
-)
+@case_step
+@click.option("--recipient", required=True, help="Who received it (organisation or role).")
 @click.option("--basis", type=click.Choice(["consent", "legal_obligation"]), required=True)
 @click.option(
     "--reference",
@@ -143,29 +75,8 @@ def review(
     help="The consent form or the law/order (required for legal_obligation).",
 )
 @click.option("--summary", required=True, help="What was disclosed, without the data itself.")
-@edit_options
-@click.pass_context
-def disclose(
-    ctx: click.Context,
-    case: str,
-    recipient: str,
-    basis: str,
-    reference: str | None,
-    summary: str,
-    by: str | None,
-    at: str | None,
-    dry_run: bool,
-    fmt: str,
-) -> int:
+def disclose(recipient: str, basis: str, reference: str | None, summary: str) -> Step:
     """Record a disclosure outside the team with its consent or legal basis (SOP 001 §4.3)."""
     from casetrail.core.actions import work
 
-    return run_edit(
-        ctx,
-        case,
-        by,
-        at,
-        dry_run,
-        fmt,
-        lambda c, a, _o: work.disclose(c, a, recipient, basis, reference, summary),
-    )
+    return lambda c, a, _o: work.disclose(c, a, recipient, basis, reference, summary)

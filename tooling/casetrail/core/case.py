@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from casetrail.core.config import CASE_TEAM
 from casetrail.core.formats import parse_datetime
 
 Entry = dict[str, Any]
@@ -61,6 +62,12 @@ class Case:
         return frozenset(
             p for p in (self.assignee("handler"), self.assignee("resolution_officer")) if p
         )
+
+    def holds(self, handle: str, roles: Iterable[str], responsible: Iterable[str]) -> bool:
+        """Whether `handle`, with roster `roles`, is among `responsible`: roster roles, or
+        `case_team` for this case's own handler and resolution officer."""
+        held = set(roles) | ({CASE_TEAM} if handle in self.case_team() else set())
+        return bool(held & set(responsible))
 
     def people(self) -> Iterator[tuple[tuple[str | int, ...], str]]:
         """Every handle the record names, with where it stands."""

@@ -43,7 +43,14 @@ def locate(path: str, finding: Finding, document: doc.CaseDocument | None) -> Di
 
 
 def check_file(path: str, data: bytes, config: Config, size: int | None = None) -> FileResult:
-    document, findings = doc.parse(data, size)
+    return check_parsed(path, *doc.parse(data, size), config)
+
+
+def check_parsed(
+    path: str, document: doc.CaseDocument | None, findings: list[Finding], config: Config
+) -> FileResult:
+    """check_file for a document already parsed (a command that goes on to edit it)."""
+    findings = list(findings)
     if document is None:
         return FileResult(path, tuple(locate(path, f, None) for f in findings))
     metadata = document.front_matter

@@ -121,11 +121,7 @@ def agenda(
     cases: Sequence[Case], handle: str, as_of: datetime, calendar: Calendar | None, roster: Roster
 ) -> list[Item]:
     """What is due or overdue for one person: their targets, follow-ups and flags raised to them."""
-    mine = []
-    for item in everything_due(cases, as_of, calendar, roster):
-        if item.person == handle:
-            mine.append(item)
-    return mine
+    return [i for i in everything_due(cases, as_of, calendar, roster) if i.person == handle]
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ import json
 import marshal
 import sys
 from collections.abc import Callable
+from dataclasses import astuple
 from pathlib import Path
 from typing import Any
 
@@ -110,7 +111,7 @@ class ResultCache:
         self.hits += 1
         raw = entry["summary"]
         summary = (
-            CaseSummary(raw[0], raw[1], raw[2], raw[3], raw[4], tuple(tuple(d) for d in raw[5]))
+            CaseSummary(raw[0], raw[1], raw[2], raw[3], raw[4], tuple(map(tuple, raw[5])))
             if raw
             else None
         )
@@ -120,16 +121,7 @@ class ResultCache:
     def put(self, blob: str, result: FileResult) -> None:
         summary = result.summary
         self.entries[f"{result.path}\0{blob}"] = {
-            "summary": [
-                summary.path,
-                summary.id,
-                summary.status,
-                summary.type,
-                summary.priority,
-                summary.deadlines,
-            ]
-            if summary
-            else None,
+            "summary": astuple(summary) if summary else None,
             "lines": result.lines,
             "diagnostics": [d.to_json() for d in result.diagnostics],
         }

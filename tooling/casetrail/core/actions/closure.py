@@ -22,7 +22,7 @@ from casetrail.core.actions.base import (
     roles_text,
 )
 from casetrail.core.case import Case
-from casetrail.core.config import CASE_TEAM, ChecklistItem, Person
+from casetrail.core.config import ChecklistItem
 from casetrail.core.formats import is_datetime, parse_datetime
 from casetrail.core.rules.status import unmet_criteria
 from casetrail.core.yamledit import Append, Delete, Op, Set
@@ -32,15 +32,9 @@ OUTCOMES = ("resolved", "partly_resolved", "not_upheld", "withdrawn", "referred"
 
 def blockers(case: Case) -> list[str]:
     """What stands between the case and closure, in plain words (empty: the criteria are met)."""
-    found = []
-    handler = case.current_assignment("handler")
-    if handler is None:
-        found.append("nobody is assigned as handler (casetrail assign)")
-    elif "acknowledged_at" not in handler[1]:
-        found.append(f"the handler {handler[1]['person']} has not acknowledged (casetrail ack)")
-    for finding in unmet_criteria(case):
-        found.append(finding.message + (f" ({finding.hint})" if finding.hint else ""))
-    return found
+    # An acknowledged handler is not listed: CT320 already requires it of every case in
+    # progress, and only valid cases reach the commands.
+    return [f.message + (f" ({f.hint})" if f.hint else "") for f in unmet_criteria(case)]
 
 
 def latest_event(case: Case) -> str | None:
@@ -60,11 +54,6 @@ def latest_event(case: Case) -> str | None:
 
     walk(case.data, "")
     return max(found).isoformat() if found else None
-
-
-def _holds(case: Case, person: Person, spec: ChecklistItem) -> bool:
-    roles = set(person.roles) | ({CASE_TEAM} if person.handle in case.case_team() else set())
-    return bool(roles & set(spec.responsible))
 
 
 def _tick(spec: ChecklistItem, at: str, by: str) -> Append:
@@ -99,7 +88,7 @@ def request_closure(case: Case, act: Act, outcome: str, summary: str, lessons: s
     for spec in act.policy.checklist:
         if spec.when != "request":
             continue
-        if not _holds(case, act.actor, spec):
+        if not case.holds(act.actor.handle, act.actor.roles, spec.responsible):
             raise Refusal(
                 f"checklist item {spec.item} needs {', '.join(spec.responsible)}; ask them to request closure"
             )
@@ -138,7 +127,7 @@ def close(case: Case, act: Act, approved_by: str) -> Change:
             continue
         if "supervisor" in spec.responsible:  # the approval is the named supervisor's
             ops.append(_tick(spec, act.at, supervisor.handle))
-        elif _holds(case, act.actor, spec):
+        elif case.holds(act.actor.handle, act.actor.roles, spec.responsible):
             ops.append(_tick(spec, act.at, act.actor.handle))
         else:
             raise Refusal(

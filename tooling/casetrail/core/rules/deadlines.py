@@ -10,13 +10,32 @@ from casetrail.core.rules.base import TreeContext
 from casetrail.core.rules.registry import tree_rule
 from casetrail.core.sla import TARGETS, describe_seconds
 
-
-def _severity(tree: TreeContext) -> Severity:
-    return Severity.ERROR if tree.strict_sla else Severity.WARNING
+FOLLOW_UP = "follow-up "  # deadlines named "follow-up F2" carry a date, not a timestamp
 
 
-def _late(due: str, as_of: datetime) -> int:
+def _seconds_late(what: str, due: str, as_of: datetime) -> int:
+    if what.startswith(FOLLOW_UP):  # due by the end of its day
+        return (as_of.date() - date.fromisoformat(due)).days * 86400
     return int((as_of - parse_datetime(due)).total_seconds())
+
+
+def _overdue(tree: TreeContext, kind: str) -> Iterator[tuple[str, str, str, int]]:
+    """(path, what, due, seconds late) of every deadline of `kind` not met and past due."""
+    if tree.as_of is None:
+        return
+    for case in tree.cases:
+        for what, due, done in case.deadlines:
+            of_kind = FOLLOW_UP if what.startswith(FOLLOW_UP) else what
+            if of_kind != kind or done:
+                continue
+            late = _seconds_late(what, due, tree.as_of)
+            if late > 0:
+                yield case.path, what, due, late
+
+
+def _finding(tree: TreeContext, code: str, message: str, at: str, hint: str) -> Finding:
+    severity = Severity.ERROR if tree.strict_sla else Severity.WARNING
+    return Finding(code, message, at=(at,), severity=severity, hint=hint)
 
 
 @tree_rule(
@@ -27,22 +46,13 @@ def _late(due: str, as_of: datetime) -> int:
     Severity.WARNING,
 )
 def targets_breached(tree: TreeContext) -> Iterator[tuple[str, Finding]]:
-    if tree.as_of is None:
-        return
-    for case in tree.cases:
-        for what, due, done in case.deadlines:
-            if what in TARGETS and what != "review" and not done and _late(due, tree.as_of) > 0:
-                yield (
-                    case.path,
-                    Finding(
-                        "CT701",
-                        f"{what} target breached: due {due}, "
-                        f"{describe_seconds(_late(due, tree.as_of))} late",
-                        at=("due",),
-                        severity=_severity(tree),
-                        hint=f"met by {TARGETS[what][1]}; escalate to a supervisor if blocked",
-                    ),
-                )
+    for target in TARGETS:
+        if target == "review":
+            continue
+        for path, what, due, late in _overdue(tree, target):
+            message = f"{what} target breached: due {due}, {describe_seconds(late)} late"
+            hint = f"met by {TARGETS[what][1]}; escalate to a supervisor if blocked"
+            yield path, _finding(tree, "CT701", message, "due", hint)
 
 
 @tree_rule(
@@ -52,21 +62,9 @@ def targets_breached(tree: TreeContext) -> Iterator[tuple[str, Finding]]:
     Severity.WARNING,
 )
 def review_overdue(tree: TreeContext) -> Iterator[tuple[str, Finding]]:
-    if tree.as_of is None:
-        return
-    for case in tree.cases:
-        for what, due, _done in case.deadlines:
-            if what == "review" and _late(due, tree.as_of) > 0:
-                yield (
-                    case.path,
-                    Finding(
-                        "CT702",
-                        f"review overdue: due {due}, {describe_seconds(_late(due, tree.as_of))} late",
-                        at=("due",),
-                        severity=_severity(tree),
-                        hint="casetrail review CASE --summary '...'",
-                    ),
-                )
+    for path, _what, due, late in _overdue(tree, "review"):
+        message = f"review overdue: due {due}, {describe_seconds(late)} late"
+        yield path, _finding(tree, "CT702", message, "due", "casetrail review CASE --summary '...'")
 
 
 @tree_rule(
@@ -76,20 +74,7 @@ def review_overdue(tree: TreeContext) -> Iterator[tuple[str, Finding]]:
     Severity.WARNING,
 )
 def followups_overdue(tree: TreeContext) -> Iterator[tuple[str, Finding]]:
-    if tree.as_of is None:
-        return
-    today = tree.as_of.date()
-    for case in tree.cases:
-        for what, due, _done in case.deadlines:
-            if what.startswith("follow-up ") and date.fromisoformat(due) < today:
-                days = (today - date.fromisoformat(due)).days
-                yield (
-                    case.path,
-                    Finding(
-                        "CT703",
-                        f"{what} overdue: due {due}, {days} d late",
-                        at=("followups",),
-                        severity=_severity(tree),
-                        hint=f"casetrail followup done CASE {what.split()[-1]} --outcome '...'",
-                    ),
-                )
+    for path, what, due, late in _overdue(tree, FOLLOW_UP):
+        message = f"{what} overdue: due {due}, {late // 86400} d late"
+        hint = f"casetrail followup done CASE {what.split()[-1]} --outcome '...'"
+        yield path, _finding(tree, "CT703", message, "followups", hint)

@@ -134,14 +134,6 @@ def closure_criteria(ctx: CaseContext) -> Iterator[Finding]:
         yield from unmet_criteria(ctx.case)
 
 
-def _holds(ctx: CaseContext, handle: str, responsible: tuple[str, ...]) -> bool:
-    person = ctx.roster.people.get(handle)
-    roles = set(person.roles) if person else set()
-    if handle in ctx.case.case_team():
-        roles.add(CASE_TEAM)
-    return bool(roles & set(responsible))
-
-
 @case_rule(
     "CT322",
     "closure-checklist",
@@ -161,7 +153,9 @@ def checklist(ctx: CaseContext) -> Iterator[Finding]:
                 at=("closure", "checklist", index),
             )
         done[entry["item"]] = index
-        if spec and not _holds(ctx, entry["done_by"], spec.responsible):
+        person = ctx.roster.people.get(entry["done_by"])
+        roles = person.roles if person else frozenset()
+        if spec and not ctx.case.holds(entry["done_by"], roles, spec.responsible):
             who = " or ".join(
                 "the case's handler or resolution officer" if r == CASE_TEAM else f"a {r}"
                 for r in spec.responsible
