@@ -45,6 +45,11 @@ def no_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monkey
         monkeypatch.setenv(key, value)
     # The office clock is fixed, so dues and time-based findings never depend on the day tests run.
     monkeypatch.setenv("CASETRAIL_NOW", NOW)
+    # Steps that change who may read a case (assign, close, reopen) re-encrypt it, which needs a
+    # key: tests act with the fictional records office's demo escrow key unless they unset it.
+    monkeypatch.setenv("CASETRAIL_AGE_KEY_FILE", str(DEMO_KEYS / "escrow.agekey"))
+    for name in ("CASETRAIL_AGE_KEY_CMD", "VISUAL", "EDITOR"):
+        monkeypatch.delenv(name, raising=False)
 
 
 @dataclass

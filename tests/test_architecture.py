@@ -59,8 +59,8 @@ def test_shells_never_import_entry_points() -> None:
 def test_only_the_git_module_runs_git_and_only_cipher_touches_keys() -> None:
     for path in PACKAGE.rglob("*.py"):
         names = imports(path)
-        if "subprocess" in names:
-            assert path.name == "git.py", f"{path} runs subprocesses"
+        if "subprocess" in names:  # git, the user's editor, and a command that prints keys
+            assert path.name in {"git.py", "editor.py", "keysource.py"}, f"{path} runs processes"
         if "pyrage" in names:
             assert path.name == "cipher.py", f"{path} imports pyrage"
 

@@ -31,14 +31,14 @@ def test_sections_decrypt_for_registrar_supervisor_and_escrow_but_not_others(
     text = (records.root / path).read_text()
     block = text[text.index(envelope.BEGIN) : text.index(envelope.END) + len(envelope.END)]
     for handle in ("amartin", "fweber", "gharris", "escrow"):
-        keys = cipher.load_identities((DEMO_KEYS / f"{handle}.agekey").read_text())
+        keys = cipher.Keyring(cipher.load_identities((DEMO_KEYS / f"{handle}.agekey").read_text()))
         value = cipher.decrypt_section(block, keys, case_id, "Parties")
         assert value.case_id == case_id and value.revision == 1
-    outsider = cipher.load_identities((DEMO_KEYS / "bkoch.agekey").read_text())
+    outsider = cipher.Keyring(cipher.load_identities((DEMO_KEYS / "bkoch.agekey").read_text()))
     try:
         cipher.decrypt_section(block, outsider, case_id, "Parties")
     except cipher.CipherError as error:
-        assert "none of the given identities" in str(error)
+        assert "none of the keys tried can decrypt it" in str(error)
     else:
         raise AssertionError("a handler not on the case could decrypt it")
 

@@ -35,13 +35,13 @@ def test_round_trip_with_several_recipients() -> None:
     recipients = [ESCROW_PUBLIC, "age1c843zgv2r7vkezs4tu45y2f55jjtls0g6xw8ew86qdr5k3ly3y5qkqgxan"]
     block = cipher.encrypt_section(section(), recipients)
     assert envelope.parse_armor(block).recipients == 2
-    keys = cipher.load_identities(ESCROW.read_text())
+    keys = cipher.Keyring(cipher.load_identities(ESCROW.read_text()))
     assert cipher.decrypt_section(block, keys, "2026-0000000", "Parties") == section()
 
 
 def test_a_block_from_another_case_or_section_is_refused_without_its_plaintext() -> None:
     block = cipher.encrypt_section(section("CANARY-9931"), [ESCROW_PUBLIC])
-    keys = cipher.load_identities(ESCROW.read_text())
+    keys = cipher.Keyring(cipher.load_identities(ESCROW.read_text()))
     for case_id, title in (("2026-1111111", "Parties"), ("2026-0000000", "Account")):
         with pytest.raises(cipher.CipherError) as caught:
             cipher.decrypt_section(block, keys, case_id, title)
@@ -116,7 +116,7 @@ def test_age_cli_blocks_with_the_header_decrypt_with_casetrail(tmp_path: Path) -
         ["age", "-e", "-a", "-r", ESCROW_PUBLIC], input=plain, capture_output=True, check=True
     ).stdout.decode()
     envelope.parse_armor(block)
-    keys = cipher.load_identities(ESCROW.read_text())
+    keys = cipher.Keyring(cipher.load_identities(ESCROW.read_text()))
     value = cipher.decrypt_section(block.strip(), keys, "2026-0000000", "Parties")
     assert value.text == "written by the age CLI"
 
@@ -126,5 +126,5 @@ def test_key_files_are_read_as_age_reads_them_and_bad_lines_are_not_echoed() -> 
     assert len(cipher.load_identities(text)) == 1  # comments skipped
     with pytest.raises(cipher.CipherError) as caught:
         cipher.load_identities(text + "\nnot-a-key-SECRETVALUE\n")
-    assert "line 5 of the key file" in str(caught.value)
+    assert "the key file: line 5 is not an age identity" in str(caught.value)
     assert "SECRETVALUE" not in str(caught.value)

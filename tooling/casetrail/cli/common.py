@@ -183,8 +183,20 @@ def _refuse_errors(diagnostics: tuple[Diagnostic, ...], message: str) -> None:
         raise UserError(message)
 
 
-def edited(office: Office, loaded: Loaded, change: Change) -> bytes:
-    """The file with the change applied and validated; refuses anything check would refuse."""
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """A validated new case file, the encrypted documents to replace before it, and a note."""
+
+    data: bytes
+    documents: list[tuple[Path, bytes]]
+    note: str = ""
+    preview: bytes = b""  # the change before re-encryption: what --dry-run shows as a diff
+
+
+def edited(office: Office, loaded: Loaded, change: Change, identity: tuple[str, ...] = ()) -> Edit:
+    """The file with the change applied, re-encrypted if the change alters who may read it
+    (assignment, closure, reopening), and validated; refuses anything check would refuse."""
+    from casetrail.cli import sealing
     from casetrail.core import engine, yamledit
 
     ops = list(change.ops)
@@ -194,13 +206,22 @@ def edited(office: Office, loaded: Loaded, change: Change) -> bytes:
         new_yaml = yamledit.apply(loaded.document.front_matter_text, ops)
     except yamledit.EditError as error:
         raise UserError(f"{loaded.rel}: {error}") from None
-    new = loaded.document.with_front_matter(new_yaml).encode()
+    preview = loaded.document.with_front_matter(new_yaml)
+    text, documents, note = sealing.resealed_for(
+        office.root,
+        loaded.rel,
+        preview,
+        loaded.case,
+        office.config,
+        identity,
+    )
+    new = text.encode()
     result = engine.check_file(loaded.rel, new, office.config)
     _refuse_errors(
         result.diagnostics, "the change would make the case invalid; nothing was written"
     )
     _show_new_warnings(loaded.diagnostics, result.diagnostics)
-    return new
+    return Edit(new, documents, note, preview.encode())
 
 
 def _show_new_warnings(before: tuple[Diagnostic, ...], after: tuple[Diagnostic, ...]) -> None:
@@ -219,6 +240,16 @@ EDIT_OPTIONS = (
     click.option("--at", default=None, help="When it happened (default: now)."),
     click.option("--dry-run", is_flag=True, help="Show the change as a diff; write nothing."),
     click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text"),
+    click.option(
+        "-i",
+        "--identity",
+        "identity",
+        multiple=True,
+        metavar="FILE",
+        help="A key file for re-encrypting when the step changes who may read the case "
+        "('-' reads standard input; repeatable). Also: $CASETRAIL_AGE_KEY_FILE, "
+        "$CASETRAIL_AGE_KEY_CMD.",
+    ),
 )
 Step = Callable[["Case", "Act", Office], "Change"]
 
@@ -231,9 +262,9 @@ def case_step(build: Callable[..., Step]) -> Callable[..., int]:
     @click.pass_context
     def command(
         ctx: click.Context, /, case: str, by: str | None, at: str | None, dry_run: bool, fmt: str,
-        **options: Any,
+        identity: tuple[str, ...], **options: Any,
     ) -> int:  # fmt: skip
-        return run_edit(ctx, case, by, at, dry_run, fmt, build(**options))
+        return run_edit(ctx, case, by, at, dry_run, fmt, build(**options), identity)
 
     for decorator in reversed(EDIT_OPTIONS):  # CASE last, so it is the first argument
         command = decorator(command)
@@ -248,10 +279,10 @@ def run_edit(
     dry_run: bool,
     fmt: str,
     step: Step,
+    identity: tuple[str, ...] = (),
 ) -> int:
     """Apply one procedure step to one case file, safely."""
     from casetrail.core.actions.base import Refusal
-    from casetrail.shell import repo
 
     where = office(ctx)
     rel = case_path(where.root, ref)
@@ -268,21 +299,36 @@ def run_edit(
         raise UserError(
             f"{act.at} is before the case was registered ({case.data['registered_at']})"
         )
-    new = edited(where, loaded, change)
+    edit = edited(where, loaded, change, identity)
     if dry_run:
         diff = difflib.unified_diff(
             data.decode().splitlines(keepends=True),
-            new.decode().splitlines(keepends=True),
+            edit.preview.decode().splitlines(keepends=True),
             f"a/{rel}",
             f"b/{rel}",
         )
         click.echo("".join(diff), nl=False)
+        if edit.note:  # ciphertext diffs say nothing; say what would be re-encrypted instead
+            click.echo(f"would have {edit.note}", err=True)
         return 0
-    repo.atomic_write(where.root / rel, new)
+    write_case(where.root, rel, edit)
     if fmt == "json":
+        extra = {"reencrypted": edit.note} if edit.note else {}
         click.echo(
-            json.dumps({"id": case.id, "path": rel, "message": change.message, **change.data})
+            json.dumps(
+                {"id": case.id, "path": rel, "message": change.message, **change.data, **extra}
+            )
         )
     else:
-        click.echo(change.message)
+        click.echo(change.message + (f"\n{edit.note}" if edit.note else ""))
     return 0
+
+
+def write_case(root: Path, rel: str, edit: Edit) -> None:
+    """Documents first, then the case file, each atomically: a crash in between leaves every
+    file whole and readable, and `casetrail rekey` finishes the job."""
+    from casetrail.shell import repo
+
+    for path, data in edit.documents:
+        repo.atomic_write(path, data)
+    repo.atomic_write(root / rel, edit.data)

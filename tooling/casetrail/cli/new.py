@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 
 import click
 
@@ -37,9 +38,9 @@ def new(
     dry_run: bool,
 ) -> int:
     """Register a new case at cases/<year>/<id>.md from its type's intake template."""
-    from casetrail.core import engine, ids, sla, template
+    from casetrail.cli.sealing import section_sets
+    from casetrail.core import engine, envelope, ids, sla, template
     from casetrail.core.case import Case
-    from casetrail.core.recipients import for_case
     from casetrail.core.report import REPORTERS, Report, ordered
     from casetrail.shell import cipher, repo
 
@@ -81,8 +82,13 @@ def new(
         sla.at_registration(policy, calendar, received_moment, registered_moment, priority),
     )
     head = template.front_matter(intake)
-    recipients = for_case(Case(_head_mapping(head)), policy, config.roster)
-    text = template.render(intake, spec, lambda p: cipher.encrypt_section(p, recipients))
+    sets = section_sets(Case(_head_mapping(head)), config)
+
+    def encrypt(plain: envelope.SectionPlaintext) -> str:
+        wanted = sets[plain.section]
+        return cipher.encrypt_section(replace(plain, keyset=wanted.fingerprint), wanted.keys)
+
+    text = template.render(intake, spec, encrypt)
     result = engine.check_file(rel, text.encode(), config)
     errors = [d for d in result.diagnostics if d.severity.value == "error"]
     if errors:

@@ -79,7 +79,9 @@ class Policy:
                 label=spec["label"],
                 retention_years=spec["retention"]["years"],
                 disposition=spec["retention"]["disposition"],
-                sections=tuple(SectionSpec(**s) for s in spec["sections"]),
+                sections=tuple(
+                    SectionSpec(s["title"], s["sensitive"], s["prompt"]) for s in spec["sections"]
+                ),
             )
             for key, spec in raw["case_types"].items()
         }

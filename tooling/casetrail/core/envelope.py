@@ -107,16 +107,22 @@ def parse_binary(data: bytes) -> Envelope:
 
 @dataclass(frozen=True, slots=True)
 class SectionPlaintext:
+    """A section's text with its binding: the case, the section, a revision counted up on every
+    change of the text, and the fingerprint of the recipient set it was encrypted to (so `rekey`
+    knows, after decrypting, whether the set has changed since)."""
+
     case_id: str
     section: str
     revision: int
     text: str
+    keyset: str = ""
 
 
 def format_plaintext(value: SectionPlaintext) -> bytes:
+    keyset = f"keyset: {value.keyset}\n" if value.keyset else ""
     header = (
         f"{PLAINTEXT_MAGIC}\ncase: {value.case_id}\nsection: {value.section}\n"
-        f"revision: {value.revision}\n\n"
+        f"revision: {value.revision}\n{keyset}\n"
     )
     return (header + value.text).encode("utf-8")
 
@@ -129,9 +135,16 @@ def parse_plaintext(data: bytes) -> SectionPlaintext:
         raise EnvelopeError("decrypted section is not UTF-8") from None
     head, sep, rest = text.partition("\n\n")
     lines = head.split("\n")
-    if not sep or len(lines) != 4 or lines[0] != PLAINTEXT_MAGIC:
+    if not sep or len(lines) not in (4, 5) or lines[0] != PLAINTEXT_MAGIC:
         raise EnvelopeError("decrypted section has no casetrail binding header")
     fields = dict(line.partition(": ")[::2] for line in lines[1:])
-    if set(fields) != {"case", "section", "revision"} or not fields["revision"].isdigit():
+    names = {"case", "section", "revision"} | ({"keyset"} if len(lines) == 5 else set())
+    if set(fields) != names or not fields["revision"].isdigit():
         raise EnvelopeError("decrypted section has a malformed binding header")
-    return SectionPlaintext(fields["case"], fields["section"], int(fields["revision"]), rest)
+    return SectionPlaintext(
+        fields["case"],
+        fields["section"],
+        int(fields["revision"]),
+        rest,
+        fields.get("keyset", ""),
+    )

@@ -1,24 +1,94 @@
-"""Who a case's sensitive sections are encrypted to, from the policy and the roster."""
+"""Who a case's sensitive sections and documents are encrypted to, from the policy and the roster.
+
+The policy names recipient *classes* (the case team, the registering officer, a roster role, the
+escrow key) for open and for closed cases; a case type, and a section within it, may override
+them. A class resolves to the age recipients of the people who hold it today. The resulting set
+is what `check` counts stanzas against (without keys) and what `rekey` compares, by fingerprint,
+with the set a block was written for. A per-case key (retention by key destruction) is one more
+recipient set, not another format.
+"""
 
 from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
 
 from casetrail.core.case import Case
 from casetrail.core.config import CASE_TEAM, Policy, Roster
 
+ESCROW = "escrow"
+REGISTERED_BY = "registered_by"
+ATTACHMENTS = None  # the `section` argument that means the case's documents
+
+
+@dataclass(frozen=True, slots=True)
+class RecipientSet:
+    """The holders (handles, `escrow:NAME`) and their age recipient strings, both sorted."""
+
+    holders: tuple[str, ...]
+    keys: tuple[str, ...]
+
+    @property
+    def fingerprint(self) -> str:
+        """16 hex digits naming exactly this set of keys (recorded with what they encrypt)."""
+        digest = hashlib.sha256("\n".join(self.keys).encode("ascii")).hexdigest()
+        return digest[:16]
+
+    @property
+    def stanza_types(self) -> Counter[str]:
+        """The age header stanzas an encryption to this set produces, by type."""
+        return Counter(key_type(key) for key in self.keys)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
+def key_type(recipient: str) -> str:
+    """The age stanza type a recipient string encrypts with (the roster schema allows two)."""
+    return "X25519" if recipient.startswith("age1") else recipient.split(" ", 1)[0]
+
+
+def classes_for(policy: Policy, case_type: str, section: str | None, closed: bool) -> list[str]:
+    """The recipient classes of a section (or of the documents, section None): the section's
+    own, else the case type's, else the office's."""
+    state = "closed" if closed else "open"
+    chosen: Any = policy.raw["recipients"][state]
+    spec = policy.raw["case_types"].get(case_type, {})
+    chosen = spec.get("recipients", {}).get(state, chosen)
+    for entry in spec.get("sections", ()):
+        if section is not None and entry["title"] == section:
+            chosen = entry.get("recipients", {}).get(state, chosen)
+    return list(chosen)
+
+
+def for_section(case: Case, section: str | None, policy: Policy, roster: Roster) -> RecipientSet:
+    """The recipients a section (or, with None, the documents) must be encrypted to now."""
+    holders: set[str] = set()
+    keys: dict[str, str] = {}
+    for kind in classes_for(policy, case.type, section, case.status == "closed"):
+        if kind == CASE_TEAM:
+            handles = set(case.case_team())
+        elif kind == REGISTERED_BY:
+            handles = {str(case.data["registered_by"])}
+        elif kind == ESCROW:
+            for entry in roster.raw["escrow"]:
+                if "valid_until" not in entry:
+                    holder = f"{ESCROW}:{entry['name']}"
+                    holders.add(holder)
+                    keys[holder] = entry["age_recipient"]
+            continue
+        else:
+            handles = {p.handle for p in roster.with_role(kind) if p.left_at is None}
+        for handle in handles:
+            person = roster.people.get(handle)
+            if person is not None and person.left_at is None:
+                holders.add(handle)
+                keys[handle] = person.age_recipient
+    return RecipientSet(tuple(sorted(holders)), tuple(sorted(set(keys.values()))))
+
 
 def for_case(case: Case, policy: Policy, roster: Roster) -> list[str]:
-    """age recipients of the case's current recipient classes (open or closed)."""
-    classes = policy.raw["recipients"]["closed" if case.status == "closed" else "open"]
-    handles: set[str] = set()
-    keys: set[str] = set()
-    for kind in classes:
-        if kind == CASE_TEAM:
-            handles |= case.case_team()
-        elif kind == "registered_by":
-            handles.add(str(case.data["registered_by"]))
-        elif kind == "escrow":
-            keys |= {e["age_recipient"] for e in roster.raw["escrow"] if "valid_until" not in e}
-        else:
-            handles |= {p.handle for p in roster.with_role(kind) if p.left_at is None}
-    keys |= {roster.people[h].age_recipient for h in handles if h in roster.people}
-    return sorted(keys)
+    """Every age recipient of the case's documents (kept for callers that need one list)."""
+    return list(for_section(case, ATTACHMENTS, policy, roster).keys)

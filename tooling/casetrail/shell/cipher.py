@@ -1,14 +1,39 @@
-"""The only module that touches keys: age encryption through pyrage."""
+"""The only module that touches keys: age encryption through pyrage.
+
+Every decryption first checks the age header's structure without keys (no passphrase stanzas,
+bounded header and stanza count) and refuses inputs larger than a fixed size, so a hostile block
+costs bounded time and memory. Messages name the block and the key sources tried, never a key
+and never plaintext.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from casetrail.core import envelope
+from casetrail.shell.keysource import KeySource, describe_sources
+
+MAX_ATTACHMENT_BYTES = 64 * 1024 * 1024  # a document larger than this belongs elsewhere
+_SSH_PRIVATE = b"-----BEGIN OPENSSH PRIVATE KEY-----"
 
 
 class CipherError(Exception):
     pass
+
+
+@dataclass(frozen=True, slots=True)
+class Keyring:
+    """Parsed identities and the names of the sources they came from (for messages)."""
+
+    identities: list[object] = field(default_factory=list)
+    sources: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.identities)
+
+    def tried(self) -> str:
+        return ", ".join(self.sources) if self.sources else "no key sources were found"
 
 
 def _recipient(text: str) -> object:
@@ -22,31 +47,60 @@ def _recipient(text: str) -> object:
         raise CipherError(f"not a valid age recipient: {text[:24]}...") from None
 
 
+def _recipients(keys: Iterable[str]) -> list[object]:
+    parsed = [_recipient(r) for r in sorted(set(keys))]
+    if not parsed:
+        raise CipherError("no recipients: nobody could ever read this")
+    return parsed
+
+
 def encrypt_section(value: envelope.SectionPlaintext, recipients: Iterable[str]) -> str:
     """An armored age block of the section's plaintext with its binding header."""
     import pyrage
 
-    keys = [_recipient(r) for r in sorted(set(recipients))]
-    if not keys:
-        raise CipherError("no recipients: nobody could ever read this section")
-    armored: bytes = pyrage.encrypt(envelope.format_plaintext(value), keys, armored=True)
+    armored: bytes = pyrage.encrypt(
+        envelope.format_plaintext(value), _recipients(recipients), armored=True
+    )
     return armored.decode("ascii").rstrip("\n")
 
 
-def decrypt_section(
-    armored: str, identities: list[object], case_id: str, section: str
-) -> envelope.SectionPlaintext:
-    """Decrypt a block and refuse it unless its header binds it to this case and section."""
+def encrypt_file(data: bytes, recipients: Iterable[str]) -> bytes:
+    """A binary age file (a document), decryptable with `age -d`."""
     import pyrage
 
-    envelope.parse_armor(armored)
+    if len(data) > MAX_ATTACHMENT_BYTES:
+        raise CipherError(f"the file is larger than {MAX_ATTACHMENT_BYTES:,} bytes")
+    encrypted: bytes = pyrage.encrypt(data, _recipients(recipients))
+    return encrypted
+
+
+def _decrypt(data: bytes, keyring: Keyring, what: str) -> bytes:
+    import pyrage
+
+    if not keyring:
+        raise CipherError(f"{what}: no decryption key was found; " + describe_sources())
     try:
-        data: bytes = pyrage.decrypt(armored.encode("ascii"), identities)
+        plain: bytes = pyrage.decrypt(data, keyring.identities)
     except pyrage.DecryptError:
         raise CipherError(
-            f"section '{section}': none of the given identities can decrypt it"
+            f"{what}: none of the keys tried can decrypt it (tried {keyring.tried()})"
         ) from None
-    value = envelope.parse_plaintext(data)
+    return plain
+
+
+def decrypt_section(
+    armored: str, keyring: Keyring, case_id: str, section: str
+) -> envelope.SectionPlaintext:
+    """Decrypt a block and refuse it unless its header binds it to this case and section."""
+    try:
+        envelope.parse_armor(armored)
+    except envelope.EnvelopeError as error:
+        raise CipherError(f"section '{section}': the encrypted block {error}") from None
+    data = _decrypt(armored.encode("ascii"), keyring, f"section '{section}'")
+    try:
+        value = envelope.parse_plaintext(data)
+    except envelope.EnvelopeError as error:
+        raise CipherError(f"section '{section}': {error}") from None
     if (value.case_id, value.section) != (case_id, section):
         raise CipherError(
             f"section '{section}' holds a block written for case {value.case_id}, "
@@ -55,11 +109,31 @@ def decrypt_section(
     return value
 
 
-def load_identities(text: str) -> list[object]:
+def decrypt_file(data: bytes, keyring: Keyring, what: str) -> bytes:
+    """A binary age file's plaintext (structure checked first, size bounded)."""
+    if len(data) > MAX_ATTACHMENT_BYTES + 64 * 1024:
+        raise CipherError(f"{what}: larger than any document casetrail writes; not decrypting")
+    try:
+        envelope.parse_binary(data)
+    except envelope.EnvelopeError as error:
+        raise CipherError(f"{what} {error}") from None
+    return _decrypt(data, keyring, what)
+
+
+def load_identities(text: str, label: str = "the key file") -> list[object]:
     """age identities from a key file's text, read as age reads it: '#' starts a comment,
-    blank lines are skipped, every other line is one identity."""
+    blank lines are skipped, every other line is one identity. An OpenSSH ed25519 private key
+    file is one identity."""
     import pyrage
 
+    if text.lstrip().startswith(_SSH_PRIVATE.decode()):
+        try:
+            return [pyrage.ssh.Identity.from_buffer(text.encode())]
+        except pyrage.IdentityError:  # passphrase-protected or not ed25519
+            raise CipherError(
+                f"{label}: an SSH key casetrail cannot use (it must be an unencrypted "
+                "ssh-ed25519 key; decrypt a copy with ssh-keygen -p into a private folder)"
+            ) from None
     found = []
     for number, line in enumerate(text.splitlines(), start=1):
         line = line.strip()
@@ -68,5 +142,17 @@ def load_identities(text: str) -> list[object]:
         try:
             found.append(pyrage.x25519.Identity.from_str(line))
         except pyrage.IdentityError:  # never echo the line: it may be a key
-            raise CipherError(f"line {number} of the key file is not an age identity") from None
+            raise CipherError(f"{label}: line {number} is not an age identity") from None
     return found
+
+
+def keyring(sources: list[KeySource]) -> Keyring:
+    """Identities from the gathered key sources."""
+    identities: list[object] = []
+    for source in sources:
+        try:
+            text = source.text.decode("utf-8")
+        except UnicodeDecodeError:
+            raise CipherError(f"{source.label}: not a text key file") from None
+        identities += load_identities(text, source.label)
+    return Keyring(identities, tuple(s.label for s in sources))

@@ -1,8 +1,9 @@
 """The body follows the case type's template; sensitive sections hold one age block only."""
 
+from collections import Counter
 from collections.abc import Iterator
 
-from casetrail.core import envelope
+from casetrail.core import envelope, recipients
 from casetrail.core.diagnostics import Finding, Severity
 from casetrail.core.rules.base import CaseContext
 from casetrail.core.rules.registry import case_rule
@@ -130,3 +131,41 @@ def no_extra_sections(ctx: CaseContext) -> Iterator[Finding]:
                 line=section.heading_line,
                 hint="move its content into a template section",
             )
+
+
+@case_rule(
+    "CT405",
+    "recipients-mismatch",
+    "An encrypted block's recipient stanzas do not match the recipients the policy gives.",
+)
+def encrypted_to_policy_recipients(ctx: CaseContext) -> Iterator[Finding]:
+    """Counted without keys: X25519 stanzas name nobody, so the count and the key types are
+    what can be checked; `rekey` compares the exact set after decrypting."""
+    case_type = ctx.case_type
+    if case_type is None:
+        return
+    for section in ctx.document.sections:
+        if section.title not in case_type.sensitive_titles or not envelope.looks_armored(
+            section.body
+        ):
+            continue
+        try:
+            found = envelope.parse_armor(section.body)
+        except envelope.EnvelopeError:
+            continue  # CT402 reports it
+        expected = recipients.for_section(ctx.case, section.title, ctx.policy, ctx.roster)
+        if Counter(found.stanza_types) != expected.stanza_types:
+            state = "closed" if ctx.case.status == "closed" else "open"
+            yield Finding(
+                "CT405",
+                f"section '{section.title}' is encrypted for {_recipients(found.recipients)}; "
+                f"the policy gives {len(expected)} for this {state} case "
+                f"({', '.join(expected.holders)})",
+                line=section.first_content_line,
+                hint="re-encrypt it for the current recipients with 'casetrail rekey CASE' "
+                "(needs a key that can read it)",
+            )
+
+
+def _recipients(count: int) -> str:
+    return f"{count} recipient" + ("" if count == 1 else "s")
