@@ -26,23 +26,28 @@ _COMMANDS = {
     "agenda": "casetrail.cli.views:agenda",
     "assess": "casetrail.cli.intake:assess",
     "assign": "casetrail.cli.assign:assign",
+    "attach": "casetrail.cli.documents:attach",
     "check": "casetrail.cli.check:check",
     "close": "casetrail.cli.closure:close",
     "conflict": "casetrail.cli.intake:conflict",
     "contact": "casetrail.cli.work:contact",
     "disclose": "casetrail.cli.work:disclose",
+    "edit": "casetrail.cli.secrets:edit",
     "escalate": "casetrail.cli.intake:escalate",
     "flag": "casetrail.cli.intake:flag",
     "followup": "casetrail.cli.work:followup",
     "new": "casetrail.cli.new:new",
     "overdue": "casetrail.cli.views:overdue",
     "priority": "casetrail.cli.intake:priority",
+    "rekey": "casetrail.cli.rekey:rekey",
     "reopen": "casetrail.cli.closure:reopen",
     "report": "casetrail.cli.report:report",
     "request-closure": "casetrail.cli.closure:request_closure",
     "resolve-flag": "casetrail.cli.intake:resolve_flag",
     "return-closure": "casetrail.cli.closure:return_closure",
     "review": "casetrail.cli.work:review",
+    "section": "casetrail.cli.secrets:section",
+    "show": "casetrail.cli.secrets:show",
     "rules": "casetrail.cli.rules:rules",
     "stakeholder": "casetrail.cli.intake:stakeholder",
     "status": "casetrail.cli.views:status",
@@ -93,10 +98,20 @@ def repository_root(ctx: click.Context) -> Path:
 def _known_errors() -> tuple[type[BaseException], ...]:
     from casetrail.core.businesstime import CalendarError
     from casetrail.shell.cipher import CipherError
+    from casetrail.shell.editor import EditorError
     from casetrail.shell.git import GitError
+    from casetrail.shell.keysource import KeySourceError
     from casetrail.shell.repo import RepositoryError
 
-    return (UserError, RepositoryError, GitError, CipherError, CalendarError)
+    return (
+        UserError,
+        RepositoryError,
+        GitError,
+        CipherError,
+        CalendarError,
+        KeySourceError,
+        EditorError,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -165,7 +165,7 @@ def resealed_for(
 ) -> tuple[str, list[tuple[Path, bytes]], str]:
     """`text` (a step's result) re-encrypted for its recipients if the step changed them:
     the new text, the documents to write first, and a sentence for the user."""
-    from casetrail.core import document, yamledit
+    from casetrail.core import document
     from casetrail.core.case import Case
 
     parsed, _ = document.parse(text.encode())
@@ -186,14 +186,24 @@ def resealed_for(
             + describe_sources()
         )
     result = reseal(root, rel, parsed, after, config, ring)
-    out = result.text
-    if result.keysets:
-        resealed, _ = document.parse(out.encode())
-        assert resealed is not None
-        ops = [yamledit.Set(("attachments", i, "keyset"), k) for i, k in result.keysets.items()]
-        try:
-            out = resealed.with_front_matter(yamledit.apply(resealed.front_matter_text, ops))
-        except yamledit.EditError as error:
-            raise UserError(f"{rel}: {error}") from None
     count = len(result.rekeyed) + len(result.changed) + len(result.documents)
-    return out, result.documents, f"re-encrypted {count} part(s) for: " + "; ".join(changes)
+    return (
+        with_keysets(rel, result),
+        result.documents,
+        f"re-encrypted {count} part(s) for: " + "; ".join(changes),
+    )
+
+
+def with_keysets(rel: str, result: Resealed) -> str:
+    """The re-sealed text with the new keysets of re-encrypted documents in its front matter."""
+    from casetrail.core import document, yamledit
+
+    if not result.keysets:
+        return result.text
+    resealed, _ = document.parse(result.text.encode())
+    assert resealed is not None
+    ops = [yamledit.Set(("attachments", i, "keyset"), k) for i, k in result.keysets.items()]
+    try:
+        return resealed.with_front_matter(yamledit.apply(resealed.front_matter_text, ops))
+    except yamledit.EditError as error:
+        raise UserError(f"{rel}: {error}") from None
