@@ -17,6 +17,7 @@ import click
 from casetrail.cli.common import Office, case_path, office
 from casetrail.cli.main import UserError
 from casetrail.cli.sealing import IDENTITY_OPTION, keyring, open_sections, reseal
+from casetrail.core.report import FINDINGS
 
 if TYPE_CHECKING:
     from casetrail.core.case import Case
@@ -264,8 +265,9 @@ def edit(ctx: click.Context, case: str, identity: tuple[str, ...]) -> int:
     except editor.EditorError as error:
         raise UserError(str(error)) from None
     if written is None:
-        click.echo(f"{rel}: edit abandoned; nothing written")
-    elif written == "":
+        click.echo(f"{rel}: edit abandoned; nothing written", err=True)
+        return FINDINGS
+    if written == "":
         click.echo(f"{rel}: no changes; nothing written")
     else:
         click.echo(written)
