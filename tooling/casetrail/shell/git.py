@@ -59,6 +59,19 @@ def ls_tree(root: Path, rev: str, paths: list[str]) -> dict[str, str] | None:
     return blobs
 
 
+def ls_files(root: Path, paths: list[str]) -> list[str] | None:
+    """The files under `paths` as git sees them: tracked, and untracked but not ignored (one
+    call; `paths` are taken literally). Paths are relative to `root`. None if `root` is not
+    inside a git work tree (or git is missing)."""
+    specs = [f":(literal){path}" for path in paths]
+    try:
+        out = _run(root, "ls-files", "-z", "-c", "-o", "--exclude-standard", "--", *specs)
+    except GitError:
+        return None
+    names = (p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p)
+    return list(dict.fromkeys(names))  # an unmerged path is listed once per stage
+
+
 def cat_blobs(root: Path, blob_ids: list[str]) -> dict[str, bytes]:
     """Contents of many blobs through one `git cat-file --batch`."""
     if not blob_ids:
@@ -79,3 +92,54 @@ def cat_blobs(root: Path, blob_ids: list[str]) -> dict[str, bytes]:
 def config_value(root: Path, key: str) -> str | None:
     value = _run(root, "config", "--get", key, check=False).decode().strip()
     return value or None
+
+
+def local_config_value(root: Path, key: str) -> str | None:
+    """A value of this clone's own .git/config (not the user's or the system's)."""
+    value = _run(root, "config", "--local", "--get", key, check=False).decode().strip()
+    return value or None
+
+
+def set_local_config(root: Path, key: str, value: str) -> None:
+    _run(root, "config", "--local", key, value)
+
+
+def merge_file(base: bytes, ours: bytes, theirs: bytes) -> tuple[bytes, int]:
+    """git merge-file of three texts: (the merge, the number of conflicts). Conflict markers
+    are labelled `ours` and `theirs`, in the plain two-sided style whatever the user's
+    merge.conflictStyle. The inputs go through temporary files: never pass it secrets."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="casetrail-merge-") as folder:
+        names = []
+        for name, data in (("ours", ours), ("base", base), ("theirs", theirs)):
+            path = Path(folder) / name
+            path.write_bytes(data)
+            names.append(str(path))
+        try:
+            result = subprocess.run(
+                [
+                    "git",
+                    "-c",
+                    "merge.conflictStyle=merge",
+                    "merge-file",
+                    "--stdout",
+                    "-L",
+                    "ours",
+                    "-L",
+                    "base",
+                    "-L",
+                    "theirs",
+                    *names,
+                ],
+                cwd=folder,
+                capture_output=True,
+                env=_env(),
+                check=False,
+            )
+        except FileNotFoundError:
+            raise GitError("git is not installed or not on PATH") from None
+    if not 0 <= result.returncode <= 127:
+        message = result.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise GitError(f"git merge-file failed: {message[-1] if message else result.returncode}")
+    return result.stdout, result.returncode
