@@ -70,7 +70,13 @@ def attach(
         raise UserError(refusal.message + hint) from None
     edit = edited(where, loaded, change, identity)
     target = (where.root / rel).with_suffix("") / change.data["name"]
-    repo.create_exclusive(target, cipher.encrypt_file(data, wanted.keys))
+    try:
+        repo.create_exclusive(target, cipher.encrypt_file(data, wanted.keys))
+    except FileExistsError:  # a file the case does not list: never overwrite it
+        raise UserError(
+            f"{relative_path(where.root, str(target))} already exists but {rel} does not list "
+            f"it; run casetrail check {rel}, or choose another --name"
+        ) from None
     try:
         for path, content in edit.documents:
             repo.atomic_write(path, content)

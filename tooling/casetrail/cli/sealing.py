@@ -59,12 +59,15 @@ def documents_set(case: Case, config: Config) -> RecipientSet:
 
 
 def open_sections(
-    document: CaseDocument, case: Case, config: Config, ring: Keyring
+    document: CaseDocument, case: Case, config: Config, ring: Keyring, only: str | None = None
 ) -> dict[str, SectionPlaintext]:
+    """The plaintext of each encrypted section (or of section `only`), bindings checked."""
     from casetrail.core import sealed
     from casetrail.shell import cipher
 
     titles = config.policy.case_types[case.type].sensitive_titles
+    if only is not None:
+        titles = titles & {only}
     return sealed.open_sections(
         document, titles, lambda block, title: cipher.decrypt_section(block, ring, case.id, title)
     )

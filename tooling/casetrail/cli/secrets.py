@@ -16,7 +16,14 @@ import click
 
 from casetrail.cli.common import Office, case_path, office
 from casetrail.cli.main import UserError
-from casetrail.cli.sealing import IDENTITY_OPTION, keyring, open_sections, reseal
+from casetrail.cli.sealing import (
+    IDENTITY_OPTION,
+    Resealed,
+    keyring,
+    open_sections,
+    reseal,
+    with_keysets,
+)
 from casetrail.core.report import FINDINGS
 
 if TYPE_CHECKING:
@@ -97,7 +104,8 @@ def show(
     plain: dict[str, str] = {}
     if decrypt:
         _refuse_output_into_repository(where.root)
-        opened = open_sections(parsed, loaded, where.config, keyring(identity))
+        # One section asked for: decrypt only it (a reader may not hold every section's key).
+        opened = open_sections(parsed, loaded, where.config, keyring(identity), section_title)
         plain = {title: value.text for title, value in opened.items()}
     if section_title is not None:
         chosen = parsed.section(section_title)
@@ -180,6 +188,17 @@ def section_set(ctx: click.Context, case: str, title: str, identity: tuple[str, 
     if title not in sensitive:
         kind = "a plain section" if parsed.section(title) else "not a section of this case"
         raise UserError(f"{title!r} is {kind}; encrypted sections: " + ", ".join(sorted(sensitive)))
+    if "-" in identity:
+        raise UserError(
+            "section set reads the text from standard input, so the key cannot come from "
+            "there too; give it with -i FILE or $CASETRAIL_AGE_KEY_FILE"
+        )
+    from casetrail.core import envelope
+
+    if not any(s.title == title and envelope.looks_armored(s.body) for s in parsed.sections):
+        raise UserError(
+            f"{rel} has no encrypted block under '## {title}' to replace; run casetrail check {rel}"
+        )
     raw = sys.stdin.buffer.read(MAX_SECTION_BYTES + 1)
     if len(raw) > MAX_SECTION_BYTES:
         raise UserError(f"the text is larger than {MAX_SECTION_BYTES:,} bytes")
@@ -194,15 +213,18 @@ def section_set(ctx: click.Context, case: str, title: str, identity: tuple[str, 
     if not (result.changed or result.rekeyed or result.documents):
         click.echo(f"{rel}: section '{title}' unchanged; nothing written")
         return 0
-    _write_validated(where, rel, result.text.encode(), result.documents)
-    click.echo(_written(rel, result.changed, result.rekeyed))
+    # Re-encrypted documents get their new keysets recorded, or `rekey` would redo them.
+    _write_validated(where, rel, with_keysets(rel, result).encode(), result.documents)
+    click.echo(_written(rel, result))
     return 0
 
 
-def _written(rel: str, changed: tuple[str, ...], rekeyed: tuple[str, ...]) -> str:
+def _written(rel: str, result: Resealed) -> str:
+    changed, rekeyed, documents = result.changed, result.rekeyed, result.documents
     parts = [f"updated {', '.join(changed)}"] if changed else []
     parts += [f"re-encrypted {', '.join(rekeyed)} for the current recipients"] if rekeyed else []
-    return f"{rel}: " + "; ".join(parts or ["unchanged"])
+    parts += [f"re-encrypted {len(documents)} document(s)"] if documents else []
+    return f"{rel}: " + "; ".join(parts or ["saved; no encrypted section changed"])
 
 
 def _findings(rel: str, data: bytes, where: Office) -> list[str]:
@@ -309,14 +331,30 @@ def _edit_loop(
                 problems = _findings(rel, back.text.encode(), where) or [
                     f.message for f in parse_findings
                 ]
+            elif misplaced := _misplaced_regions(new_doc, blocks):
+                problems = misplaced
             else:
                 new_case = Case(new_doc.front_matter)
                 result = reseal(
                     where.root, rel, new_doc, new_case, where.config, ring, back.texts, opened
                 )
-                new_data = result.text.encode()
+                new_data = with_keysets(rel, result).encode()
                 problems = _findings(rel, new_data, where)
                 if not problems:
+                    if new_data == (where.root / rel).read_bytes() and not result.documents:
+                        return ""  # saved as it was (say, only the notice removed)
                     _write_validated(where, rel, new_data, result.documents)
-                    return _written(rel, result.changed, result.rekeyed)
-        shown = editview.notice(rel, problems) + editview.strip_notice(saved)
+                    return _written(rel, result)
+        shown = editview.notice(Path(rel).stem, problems) + editview.strip_notice(saved)
+
+
+def _misplaced_regions(new_doc: CaseDocument, blocks: dict[str, str]) -> list[str]:
+    """Each encrypted region must stay under its own heading: a region moved under another
+    would leave a block bound to one section in another, which nobody could read back."""
+    return [
+        f"line {s.heading_line}: the region of section '{title}' is under the heading "
+        f"'{s.title}'; move each region back under its own heading"
+        for s in new_doc.sections
+        for title, block in blocks.items()
+        if title != s.title and block in s.body
+    ]

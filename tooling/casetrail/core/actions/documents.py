@@ -36,7 +36,9 @@ def extension_of(filename: str) -> str:
 
 def file_name(case: Case, day: date, kind: str, slug: str | None, extension: str) -> str:
     """`<date>-<slug>.<ext>.age`; the default slug is the kind with a number, unique in the case."""
-    taken = {e["name"] for e in case.entries("attachments")}
+    # A document is named by its stem (date and slug) whatever the file type: "evidence 2 of
+    # the 20th" is one file, so a number or a slug is not reused for another extension.
+    taken = {e["name"].split(".", 1)[0]: e["name"] for e in case.entries("attachments")}
     if slug is not None:
         if not _SLUG.match(slug) or len(slug) > MAX_SLUG:
             raise Refusal(
@@ -44,14 +46,16 @@ def file_name(case: Case, day: date, kind: str, slug: str | None, extension: str
                 f"at most {MAX_SLUG} characters",
                 "file names are not encrypted; describe the document without names",
             )
-        name = f"{day.isoformat()}-{slug}.{extension}.age"
-        if name in taken:
-            raise Refusal(f"the case already has a document named {name}", "choose another --name")
-        return name
+        stem = f"{day.isoformat()}-{slug}"
+        if stem in taken:
+            raise Refusal(
+                f"the case already has a document named {taken[stem]}", "choose another --name"
+            )
+        return f"{stem}.{extension}.age"
     number = 1
-    while (name := f"{day.isoformat()}-{kind.replace('_', '-')}-{number}.{extension}.age") in taken:
+    while (stem := f"{day.isoformat()}-{kind.replace('_', '-')}-{number}") in taken:
         number += 1
-    return name
+    return f"{stem}.{extension}.age"
 
 
 def attach(
