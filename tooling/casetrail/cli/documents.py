@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from datetime import date
 from pathlib import Path
 
@@ -94,9 +95,7 @@ def attach(
 
 def _warn_if_plaintext_inside(root: Path, file: str) -> None:
     """The original stays where it was; inside the repository it would be committed in clear."""
-    try:
-        relative_path(root, file)
-    except UserError:
+    if not Path(os.path.normpath(Path(file).absolute())).is_relative_to(root):
         return
     click.echo(
         f"warning: {file} is inside the records repository and is NOT encrypted; "

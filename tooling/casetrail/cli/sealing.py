@@ -145,7 +145,7 @@ def recipients_change(before: Case, after: Case, config: Config) -> list[str]:
             documents_set(before, config),
             documents_set(after, config),
         )
-    changes = []
+    grouped: dict[str, list[str]] = {}  # one sentence per distinct change, listing its parts
     for title, wanted in new.items():
         was = old.get(title)
         if was is None or was.fingerprint == wanted.fingerprint:
@@ -154,8 +154,8 @@ def recipients_change(before: Case, after: Case, config: Config) -> list[str]:
         lost = sorted(set(was.holders) - set(wanted.holders))
         words = [f"adds {', '.join(gained)}"] if gained else []
         words += [f"removes {', '.join(lost)}"] if lost else []
-        changes.append(f"{title}: {'; '.join(words) or 'keys changed'}")
-    return changes
+        grouped.setdefault("; ".join(words) or "keys changed", []).append(title)
+    return [f"{', '.join(titles)}: {words}" for words, titles in grouped.items()]
 
 
 def resealed_for(

@@ -21,6 +21,7 @@ ALLOWED_STANZAS = {"X25519": 1, "ssh-ed25519": 2}  # type -> number of arguments
 PLAINTEXT_MAGIC = "casetrail-section/1"
 
 _B64_LINE = re.compile(r"^[A-Za-z0-9+/]*={0,2}$")
+_STANZA_NAME = re.compile(r"^[A-Za-z0-9._+-]{1,40}$")  # shown in messages only if it is this plain
 
 
 class EnvelopeError(ValueError):
@@ -90,7 +91,7 @@ def parse_binary(data: bytes) -> Envelope:
                     "uses a passphrase (scrypt) stanza; only recipient keys are allowed"
                 )
             if ALLOWED_STANZAS.get(kind) != len(words) - 1:
-                shown = kind[:20] if kind.isidentifier() else "(unprintable)"
+                shown = kind[:20] if _STANZA_NAME.match(kind) else "(unprintable)"
                 raise EnvelopeError(f"has an unsupported or malformed recipient stanza '{shown}'")
             types.append(kind)
             if len(types) > MAX_STANZAS:
