@@ -155,6 +155,81 @@ def bench(size: int, repeat: int, context: dict[str, float]) -> tuple[list[Row],
     return rows, summaries[0]
 
 
+REKEY_IDLE = "rekey --all, nothing to re-encrypt"
+REKEY = "rekey --all after a key change"
+PYRAGE = "pyrage alone: same decrypt+encrypt"
+ESCROW_KEY = synth.REPO / "tests" / "demo-keys-DO-NOT-USE" / "escrow.agekey"
+
+
+def _blocks_and_documents(tree: Path) -> tuple[list[bytes], list[bytes]]:
+    armor = re.compile(
+        rb"-----BEGIN AGE ENCRYPTED FILE-----\n.*?-----END AGE ENCRYPTED FILE-----", re.S
+    )
+    blocks = [
+        m.group() for p in sorted(tree.glob("cases/*/*.md")) for m in armor.finditer(p.read_bytes())
+    ]
+    documents = [p.read_bytes() for p in sorted(tree.glob("cases/*/*/*.age"))]
+    return blocks, documents
+
+
+def pyrage_alone(blocks: list[bytes], documents: list[bytes], keys: list[str]) -> None:
+    """What re-encrypting costs pyrage itself, in one process: the yardstick for rekey."""
+    import pyrage
+
+    identity = [
+        pyrage.x25519.Identity.from_str(line)
+        for line in ESCROW_KEY.read_text().splitlines()
+        if line.startswith("AGE-")
+    ]
+    recipients = [pyrage.x25519.Recipient.from_str(k) for k in keys]
+    for block in blocks:
+        pyrage.encrypt(pyrage.decrypt(block, identity), recipients, armored=True)
+    for document in documents:
+        pyrage.encrypt(pyrage.decrypt(document, identity), recipients)
+
+
+def bench_rekey(size: int, repeat: int) -> list[Row]:
+    """`casetrail rekey --all` when nothing changed, and after a supervisor's key changed (every
+    section and document re-encrypted), against pyrage doing the same work alone."""
+    import os
+
+    import pyrage
+
+    tree = synth.ensure(size)
+    roster = tree / "schema" / "roster.yaml"
+    original = roster.read_text()
+    old_key = "age14wkxft4v4y6htjv3373rd2xdplf24z28hn0av99fm2suwe6lpusqld62x8"  # fweber
+    new_key = str(pyrage.x25519.Identity.generate().to_public())
+    keys = re.findall(r"age1[02-9ac-hj-np-z]{58}", original.replace(old_key, new_key))
+    env = {**os.environ, "CASETRAIL_AGE_KEY_FILE": str(ESCROW_KEY)}
+    blocks, documents = _blocks_and_documents(tree)
+    command = [CASETRAIL, "rekey", "--all"]
+    runs: dict[str, list[float]] = {REKEY_IDLE: [], REKEY: [], PYRAGE: []}
+
+    def rekey() -> None:
+        done = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"rekey failed: {done.stdout[-2000:]}{done.stderr[-2000:]}")
+
+    try:
+        for _ in range(repeat):
+            synth.git(tree, "checkout", "-q", "--", "cases", "schema")
+            runs[REKEY_IDLE].append(clock(rekey))
+            roster.write_text(original.replace(old_key, new_key))
+            runs[REKEY].append(clock(rekey))
+            runs[PYRAGE].append(clock(lambda: pyrage_alone(blocks, documents, keys[:5])))
+    finally:
+        synth.git(tree, "checkout", "-q", "--", "cases", "schema")
+        shutil.rmtree(tree / ".cache", ignore_errors=True)
+    medians = {name: statistics.median(values) for name, values in runs.items()}
+    ratio = medians[REKEY] / medians[PYRAGE]
+    return [
+        Row(size, PYRAGE, medians[PYRAGE], runs[PYRAGE], target=f"{len(blocks)}+{len(documents)}"),
+        Row(size, REKEY_IDLE, medians[REKEY_IDLE], runs[REKEY_IDLE]),
+        Row(size, REKEY, medians[REKEY], runs[REKEY], ratio, PYRAGE, "<= 2x", ratio <= 2.0),
+    ]
+
+
 def table(rows: list[Row]) -> str:
     head = f"{'cases':>6}  {'measure':<36} {'median s':>9} {'ratio':>7}  {'vs':<30} {'target':<8}"
     lines = [head + " result", "-" * (len(head) + 7)]
@@ -192,6 +267,10 @@ def main() -> int:
         measured, summaries[size] = bench(size, args.repeat, context)
         rows += measured
         print(f"{size} cases, cold check says: {summaries[size]}")
+        print(table(measured), "\n", flush=True)
+    if sizes:
+        measured = bench_rekey(max(sizes), args.repeat)
+        rows += measured
         print(table(measured), "\n", flush=True)
     print(table(rows))
     if tool_digest() != tool:  # an editable install changed under us: figures are mixed

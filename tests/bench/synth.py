@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -402,12 +403,13 @@ class Case:
 
     def attachment(self, at: int, actors: list[str]) -> dict[str, Any]:
         kind, day = self.rng.choice(KINDS), _day(at)
+        # size and sha256 are filled in by render(), which writes the encrypted file
         return {
             "name": f"{day}-{kind}-{self.rng.randint(1, 99)}.pdf.age",
             "date": day,
             "kind": kind,
-            "size": self.rng.randint(2_000, 4_000_000),
-            "sha256": f"{self.rng.getrandbits(256):064x}",
+            "size": 0,
+            "sha256": "",
             "added_by": self.rng.choice(actors),
         }
 
@@ -470,12 +472,22 @@ def _status(rng: random.Random, received: int) -> str:
     return rng.choices(statuses, [15, 15, 45, 10, 15])[0]
 
 
-def render(rng: random.Random, case_id: str, received: int, encrypt: Encrypt) -> str:
+def render(
+    rng: random.Random, case_id: str, received: int, encrypt: Encrypt
+) -> tuple[str, dict[str, bytes]]:
+    """The case file, and its documents (name -> encrypted bytes) of 200 B to 2 KB each."""
     from casetrail.core import envelope
 
     case_type = rng.choices(list(TYPES), list(TYPES.values()))[0]
     case = Case(rng, case_id, received, _status(rng, received))
     data = case.build(case_type)
+    documents: dict[str, bytes] = {}
+    for entry in data.get("attachments", []):
+        while entry["name"] in documents:  # a name twice in one case: number it again
+            entry["name"] = f"{entry['date']}-{entry['kind']}-{rng.randint(100, 999)}.pdf.age"
+        content = rng.randbytes(rng.randint(200, 2_000))
+        entry["size"], entry["sha256"] = len(content), hashlib.sha256(content).hexdigest()
+        entry["keyset"], documents[entry["name"]] = encrypt.document(content, data)
     parts = ["---", *emit(data), "---", ""]
     for title, sensitive in SECTIONS[case_type]:
         if sensitive:
@@ -483,15 +495,20 @@ def render(rng: random.Random, case_id: str, received: int, encrypt: Encrypt) ->
                 _paragraph(rng, rng.randint(20, 90)) for _ in range(rng.randint(1, 4))
             )
             plain = envelope.SectionPlaintext(case_id, title, rng.randint(1, 4), text + "\n")
-            parts.append(f"## {title}\n\n{encrypt(plain, data)}\n")
+            parts.append(f"## {title}\n\n{encrypt.section(plain, data)}\n")
         elif title == "Outcome" and data["status"] not in ("closed", "closure_requested"):
             parts.append(f"## {title}\n\n<!-- To be written at closure. -->\n")
         else:
             parts.append(f"## {title}\n\n{_paragraph(rng, rng.randint(15, 60))}\n")
-    return "\n".join(parts)
+    return "\n".join(parts), documents
 
 
-Encrypt = Callable[[Any, dict[str, Any]], str]
+@dataclass(frozen=True)
+class Encrypt:
+    section: Callable[[Any, dict[str, Any]], str]
+    document: Callable[[bytes, dict[str, Any]], tuple[str, bytes]]  # -> (keyset, ciphertext)
+
+
 SECTIONS = {
     "complaint": [
         ("Summary", False),
@@ -518,10 +535,11 @@ SECTIONS = {
 
 
 def _encryptor() -> Encrypt:
-    """Sections encrypted to the recipients casetrail itself would choose for the case."""
-    from casetrail.core import configload, validation
+    """Sections and documents encrypted to the recipients casetrail itself would choose."""
+    from dataclasses import replace
+
+    from casetrail.core import configload, recipients, validation
     from casetrail.core.case import Case as CaseView
-    from casetrail.core.recipients import for_case
     from casetrail.shell import cipher, repo
 
     def factory(name: str, schema: dict[str, Any]) -> Callable[[Any], bool]:
@@ -529,10 +547,15 @@ def _encryptor() -> Encrypt:
 
     config = configload.load(repo.read_config(REPO), factory)
 
-    def encrypt(plain: Any, data: dict[str, Any]) -> str:
-        return cipher.encrypt_section(plain, for_case(CaseView(data), config.policy, config.roster))
+    def section(plain: Any, data: dict[str, Any]) -> str:
+        wanted = recipients.for_section(CaseView(data), plain.section, config.policy, config.roster)
+        return cipher.encrypt_section(replace(plain, keyset=wanted.fingerprint), wanted.keys)
 
-    return encrypt
+    def document(content: bytes, data: dict[str, Any]) -> tuple[str, bytes]:
+        wanted = recipients.for_section(CaseView(data), None, config.policy, config.roster)
+        return wanted.fingerprint, cipher.encrypt_file(content, wanted.keys)
+
+    return Encrypt(section, document)
 
 
 def stamp_of(count: int, seed: int) -> dict[str, Any]:
@@ -583,7 +606,11 @@ def generate(tree: Path, count: int, seed: int = SEED) -> None:
         seen.add(case_id)
         path = tree / "cases" / case_id[:4] / f"{case_id}.md"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render(rng, case_id, received, encrypt), encoding="utf-8")
+        text, documents = render(rng, case_id, received, encrypt)
+        path.write_text(text, encoding="utf-8")
+        for name, content in documents.items():
+            (path.with_suffix("") / name).parent.mkdir(exist_ok=True)
+            (path.with_suffix("") / name).write_bytes(content)
     git(tree, "init", "-q")
     git(tree, "add", "-A")
     git(tree, "commit", "-q", "-m", f"synthetic records: {count} cases, seed {seed}")

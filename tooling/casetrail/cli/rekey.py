@@ -7,11 +7,12 @@ import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from casetrail.cli.common import Edit, Office, case_path, office, write_case
+from casetrail.cli.common import Office, case_path, office
 from casetrail.cli.main import UserError
 from casetrail.cli.sealing import IDENTITY_OPTION, keyring, reseal, with_keysets
 from casetrail.core.report import FINDINGS, OK
@@ -30,7 +31,7 @@ class Tally:
     documents: int = 0
     failed: int = 0
 
-    def add(self, line: str, sections: int, documents: int, failed: bool) -> str:
+    def add(self, line: str, sections: int, documents: int, failed: bool, writes: Writes) -> str:
         """Count one case's outcome; its line for the user."""
         self.cases += 1
         self.failed += failed
@@ -41,7 +42,9 @@ class Tally:
         return line
 
 
-Outcome = tuple[str, int, int, bool]  # line, sections, documents, failed
+Writes = list[tuple[Path, bytes]]  # documents first, then the case file
+Outcome = tuple[str, int, int, bool, Writes]  # line, sections, documents, failed, writes
+BATCH_FILES = 500  # files written per pair of syncs (see shell/bulkwrite.py)
 PARALLEL_FROM = 200  # cases; below this, starting processes costs more than it saves
 _shared: tuple[Office, Keyring, bool] | None = None  # what forked workers inherit
 
@@ -86,7 +89,7 @@ def rekey(
     Needs a key that can read the cases: a supervisor's, or the records office's escrow key.
     Exit 1 if some case could not be re-encrypted (each is named, and left as it was).
     """
-    from casetrail.shell import repo
+    from casetrail.shell import bulkwrite, repo
 
     if bool(cases) == every:
         raise UserError("name the cases to re-encrypt, or pass --all")
@@ -101,16 +104,28 @@ def rekey(
 
         raise UserError("rekey decrypts to re-encrypt, so it needs a key; " + describe_sources())
     tally = Tally()
+    pending: Writes = []
+
+    def count(outcome: Outcome) -> str:
+        pending.extend(outcome[4])
+        if len(pending) >= BATCH_FILES:
+            bulkwrite.replace_all(pending)
+            pending.clear()
+        return tally.add(*outcome)
+
     outcomes = _run_all(where, paths, ring, dry_run)
-    if len(paths) >= PROGRESS_FROM and sys.stderr.isatty():
-        with click.progressbar(outcomes, length=len(paths), label="re-encrypting") as bar:
-            lines = [tally.add(*outcome) for outcome in bar]
-        click.echo("\n".join(line for line in lines if line))
-    else:
-        for outcome in outcomes:
-            line = tally.add(*outcome)
-            if line:
-                click.echo(line)
+    try:
+        if len(paths) >= PROGRESS_FROM and sys.stderr.isatty():
+            with click.progressbar(outcomes, length=len(paths), label="re-encrypting") as bar:
+                lines = [count(outcome) for outcome in bar]
+            click.echo("\n".join(line for line in lines if line))
+        else:
+            for outcome in outcomes:
+                line = count(outcome)
+                if line:
+                    click.echo(line)
+    finally:  # what was re-encrypted before an interruption is kept
+        bulkwrite.replace_all(pending)
     verb = "would re-encrypt" if dry_run else "re-encrypted"
     click.echo(
         f"{tally.cases} case{'s' if tally.cases != 1 else ''}: {verb} "
@@ -123,38 +138,30 @@ def rekey(
 def _one(where: Office, rel: str, ring: Keyring, dry_run: bool) -> Outcome:
     """Re-encrypt one case: a line for the user (empty when it was already current), the counts
     of re-encrypted sections and documents, and whether it failed."""
-    from casetrail.core import document, engine
+    from casetrail.core import document
     from casetrail.core.case import Case
     from casetrail.shell import cipher, repo
 
     data, size = repo.read_case(where.root, rel)
     parsed, _ = document.parse(data, size)
     if parsed is None or not where.config.fast_check(parsed.front_matter):
-        return f"{rel}: not a valid case; skipped (casetrail check {rel})", 0, 0, True
+        return f"{rel}: not a valid case; skipped (casetrail check {rel})", 0, 0, True, []
     case = Case(parsed.front_matter)
     if case.type not in where.config.policy.case_types:
-        return f"{rel}: unknown case type; skipped", 0, 0, True
+        return f"{rel}: unknown case type; skipped", 0, 0, True, []
     try:
         result = reseal(where.root, rel, parsed, case, where.config, ring)
         text = with_keysets(rel, result)
     except (cipher.CipherError, UserError) as error:
         message = str(error)
         where_from = "" if message.startswith(rel) else f"{rel}: "
-        return f"{where_from}{message}; left as it was", 0, 0, True
+        return f"{where_from}{message}; left as it was", 0, 0, True, []
     parts = [*result.rekeyed, *(p.name for p, _ in result.documents)]
     if not parts:
-        return "", 0, 0, False
-    if not dry_run:
-        new = text.encode()
-        if result.keysets:  # the front matter changed too: validate it as check would
-            errors = [
-                d
-                for d in engine.check_file(rel, new, where.config).diagnostics
-                if d.severity.value == "error"
-            ]
-            if errors:
-                problem = f"would not be valid afterwards ({errors[0].code})"
-                return f"{rel}: {problem}; left as it was", 0, 0, True
-        write_case(where.root, rel, Edit(new, result.documents))
+        return "", 0, 0, False, []
+    # Only ciphertext and keyset values changed, each checked where it was made (the armor is
+    # pyrage's, the keysets are verified by re-reading), so the case is not re-validated here.
+    writes: Writes = [] if dry_run else [*result.documents, (where.root / rel, text.encode())]
     verb = "would re-encrypt" if dry_run else "re-encrypted"
-    return f"{rel}: {verb} " + ", ".join(parts), len(result.rekeyed), len(result.documents), False
+    line = f"{rel}: {verb} " + ", ".join(parts)
+    return line, len(result.rekeyed), len(result.documents), False, writes

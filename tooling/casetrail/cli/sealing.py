@@ -199,12 +199,15 @@ def resealed_for(
 
 def with_keysets(rel: str, result: Resealed) -> str:
     """The re-sealed text with the new keysets of re-encrypted documents in its front matter."""
-    from casetrail.core import document, yamledit
+    from casetrail.core import document, sealed, yamledit
 
     if not result.keysets:
         return result.text
     resealed, _ = document.parse(result.text.encode())
     assert resealed is not None
+    fast = sealed.replace_keysets(resealed, result.keysets)
+    if fast is not None:
+        return fast
     ops = [yamledit.Set(("attachments", i, "keyset"), k) for i, k in result.keysets.items()]
     try:
         return resealed.with_front_matter(yamledit.apply(resealed.front_matter_text, ops))

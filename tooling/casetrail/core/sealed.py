@@ -8,11 +8,12 @@ only what really changed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 from casetrail.core import envelope
-from casetrail.core.document import CaseDocument, Section
+from casetrail.core.document import CaseDocument, Section, parse
 from casetrail.core.recipients import RecipientSet
 
 Decrypt = Callable[[str, str], envelope.SectionPlaintext]  # (armored block, section title)
@@ -80,3 +81,34 @@ def reseal(
             continue
         body = _with_block(body, document, section, encrypt(value, wanted))
     return Outcome(body, tuple(reversed(changed)), tuple(reversed(rekeyed)))
+
+
+_KEYSET_LINE = re.compile(r'^(\s*(?:- )?keyset: *)("?)([0-9a-f]{16})\2(\s*)$')
+
+
+def replace_keysets(document: CaseDocument, keysets: Mapping[int, str]) -> str | None:
+    """The file with new `keyset` values of existing attachment entries, changed in place on
+    their own lines (a round-trip YAML edit costs ~80 ms a case; a bulk `rekey` cannot pay
+    that). None when an entry has no keyset yet or its line is not the plain shape: the caller
+    then uses the general editor. The result is re-read and compared before it is used."""
+    lines = document.text.split("\n")
+    for index, keyset in keysets.items():
+        entries = document.front_matter.get("attachments")
+        if not isinstance(entries, list) or "keyset" not in entries[index]:
+            return None
+        line, _ = document.position(("attachments", index, "keyset"))
+        match = _KEYSET_LINE.match(lines[line - 1])
+        if match is None:
+            return None
+        head, quote, _, tail = match.groups()
+        lines[line - 1] = f"{head}{quote}{keyset}{quote}{tail}"
+    text = "\n".join(lines)
+    changed, _ = parse(text.encode())
+    expected = {**document.front_matter}
+    expected["attachments"] = [
+        {**entry, "keyset": keysets[i]} if i in keysets else entry
+        for i, entry in enumerate(document.front_matter["attachments"])
+    ]
+    if changed is None or changed.front_matter != expected:
+        return None
+    return text
