@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -13,42 +15,103 @@ from casetrail.cli.main import UserError, repository_root
 from casetrail.core.diagnostics import Diagnostic, Severity
 from casetrail.core.engine import FileResult
 from casetrail.core.report import REPORTERS, USAGE, Report, ordered
+from casetrail.core.rules import files
+from casetrail.core.rules.base import StoredFile
 
 
-def _select(root: Path, given: tuple[str, ...]) -> tuple[list[str], list[Diagnostic]]:
-    """Case files to check, and findings for things under cases/ that are not case files."""
+@dataclass
+class Selection:
+    """What one run looks at, from the walk of cases/ or from the given paths."""
+
+    cases: list[str] = field(default_factory=list)
+    found: list[Diagnostic] = field(default_factory=list)  # about the listing itself
+    attachments: list[str] = field(default_factory=list)  # files in cases/<year>/<id>/
+    search: list[str] = field(default_factory=list)  # other files to search for keys
+
+
+def _walk(root: Path) -> Selection:
     from casetrail.shell import repo
 
-    if not given:
-        entries = list(repo.walk_cases(root))
-    else:
-        entries = []
-        for name in given:
-            rel = relative_path(root, name)
-            target = root / rel
-            if not rel.startswith("cases/"):
-                continue  # pre-commit may pass other files; they are not ours to judge
-            if target.is_symlink():
-                entries.append(
-                    repo.Entry(rel, "is a symbolic link; case files must be regular files", "CT013")
-                )
-            elif not target.exists():
-                raise UserError(f"{name}: no such file")
-            elif rel.endswith(".md"):
-                entries.append(repo.Entry(rel))
-    found = [
-        Diagnostic(
-            e.path,
-            1,
-            1,
-            e.code,
-            f"{e.path} {e.problem}",
-            Severity.WARNING if e.code == "CT014" else Severity.ERROR,
+    chosen = Selection()
+    for entry in repo.walk_cases(root, chosen.attachments):
+        if not entry.problem:
+            chosen.cases.append(entry.path)
+            continue
+        severity = Severity.WARNING if entry.code == "CT014" else Severity.ERROR
+        hint = files.LEFTOVER_HINT if entry.code == files.LEFTOVER else ""
+        chosen.found.append(
+            Diagnostic(
+                entry.path, 1, 1, entry.code, f"{entry.path} {entry.problem}", severity, hint
+            )
         )
-        for e in entries
-        if e.problem
-    ]
-    return [e.path for e in entries if not e.problem], found
+        if entry.code in ("CT014", files.LEFTOVER):
+            chosen.search.append(entry.path)
+    return chosen
+
+
+def _given(root: Path, given: tuple[str, ...]) -> Selection:
+    """Pre-commit mode: case files are checked; a leftover or a file holding a key is flagged
+    wherever it is; an attachment brings its case; every other file is not ours to judge."""
+    chosen = Selection()
+    for name in given:
+        rel = relative_path(root, name)
+        target = root / rel
+        under_cases = rel.startswith("cases/")
+        if not target.is_symlink() and not target.exists():
+            if under_cases:
+                raise UserError(f"{name}: no such file")
+            continue
+        if target.is_dir():
+            continue
+        why = files.classify(rel, (root / f"{rel}{files.ENCRYPTED_SUFFIX}").exists())
+        if why is not None:
+            chosen.found.append(files.leftover_diagnostic(rel, why))
+            chosen.search.append(rel)
+        elif target.is_symlink():
+            if under_cases:
+                chosen.found.append(
+                    Diagnostic(
+                        rel,
+                        1,
+                        1,
+                        "CT013",
+                        f"{rel} is a symbolic link; case files must be regular files",
+                    )
+                )
+        elif under_cases and rel.count("/") == 3:  # cases/<year>/<id>/<name>: a document
+            if rel.endswith("/.gitkeep"):
+                continue
+            case = f"{rel.rsplit('/', 1)[0]}.md"
+            if (root / case).is_file() and case not in chosen.cases:
+                chosen.cases.append(case)
+            chosen.attachments.append(rel)
+        elif under_cases and rel.endswith(".md"):
+            if rel not in chosen.cases:
+                chosen.cases.append(rel)
+        else:
+            chosen.search.append(rel)
+    return chosen
+
+
+def _attachments(
+    root: Path,
+    chosen: Selection,
+    results: list[FileResult],
+    given: bool,
+    results_cache: object,
+    clean: dict[str, str] | None,
+) -> tuple[dict[str, dict[str, StoredFile]], list[Diagnostic]]:
+    """The attachment folders' files with their headers. A whole-tree run has them from the
+    walk; with given paths, the folders of the checked cases are listed (one scandir each)."""
+    from casetrail.core.rules.attachments import folder_of
+    from casetrail.shell import cache, treescan
+
+    assert isinstance(results_cache, cache.ResultCache)
+    wanted = chosen.attachments
+    if given:
+        folders = {rel.rsplit("/", 1)[0] for rel in wanted} | {folder_of(r.path) for r in results}
+        wanted = sorted({*wanted, *treescan.folder_files(root, folders)})
+    return treescan.read_attachments(root, wanted, results_cache, clean)
 
 
 def _twins(root: Path, results: list[FileResult]) -> list[str]:
@@ -181,18 +244,33 @@ def check(
     1 findings, 2 usage or configuration error.
     """
     from casetrail.core import configload, engine
-    from casetrail.shell import cache, index, repo
+    from casetrail.core.rules.base import AttachmentScan
+    from casetrail.shell import cache, index, repo, treescan
 
+    # A run builds tens of thousands of long-lived objects and almost no reference cycles, so
+    # the cyclic collector would only traverse them again and again (a sixth of a warm run on
+    # 10,000 cases). It is back on when the command is done; parse workers turn it on too.
+    if gc.isenabled():
+        gc.disable()
+        ctx.call_on_close(gc.enable)
     root = repository_root(ctx)
-    files = repo.read_config(root)
+    config_files = repo.read_config(root)
     try:
-        config = cache.load_config(root, files)
+        config = cache.load_config(root, config_files)
     except configload.ConfigError as error:
         click.echo(REPORTERS[fmt](Report(ordered(error.diagnostics), 0)))
         return USAGE
-    selected, found = _select(root, paths)
-    results_cache = cache.ResultCache(root, cache.fingerprint(files), not (paths or no_cache))
-    results, blobs = index.check_files(root, selected, config, results_cache, jobs)
+    chosen = _given(root, paths) if paths else _walk(root)
+    found = list(chosen.found)
+    results_cache = cache.ResultCache(
+        root, cache.fingerprint(config_files), not (paths or no_cache)
+    )
+    # git lists the attachments it knows unchanged while the case files are parsed
+    blob_index = None
+    if results_cache.enabled and chosen.attachments:
+        blob_index = treescan.start_blob_index(root)
+        ctx.call_on_close(blob_index)  # reaps git even if the run stops early
+    results, blobs = index.check_files(root, chosen.cases, config, results_cache, jobs)
     if paths:
         twins, twin_blobs = index.check_files(
             root, _twins(root, results), config, results_cache, jobs
@@ -200,12 +278,20 @@ def check(
         results, blobs = results + twins, {**blobs, **twin_blobs}
     previous = _previous_status(root, results, blobs, against, results_cache)
     found += [d for r in results for d in r.diagnostics]
+    clean = blob_index() if blob_index else None
+    stored, keys = _attachments(root, chosen, results, bool(paths), results_cache, clean)
+    found += keys
+    if paths:
+        found += [d for rel in chosen.search for d in treescan.find_keys(root, rel)]
+    else:
+        found += treescan.work_tree_findings(root, chosen.search)
     found += engine.check_tree(
         results,
         previous,
         against,
         _moment(as_of, config.policy.raw["calendar"]["timezone"]),
         strict_sla,
+        AttachmentScan(stored, frozenset(r.path for r in results)),
     )
     results_cache.save(None if paths else {r.path for r in results})
     report = Report(ordered(found), len(results), results_cache.hits, strict)

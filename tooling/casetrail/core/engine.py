@@ -8,12 +8,12 @@ from datetime import datetime
 from typing import Any
 
 from casetrail.core import document as doc
-from casetrail.core import sla, validation
+from casetrail.core import recipients, sla, validation
 from casetrail.core.case import Case
 from casetrail.core.config import Policy, Roster
-from casetrail.core.diagnostics import Diagnostic, Finding, Severity
-from casetrail.core.rules import RULES
-from casetrail.core.rules.base import CaseContext, CaseSummary, TreeContext
+from casetrail.core.diagnostics import Diagnostic, Finding, JsonPath, Severity
+from casetrail.core.rules import RULES, files
+from casetrail.core.rules.base import AttachmentScan, CaseContext, CaseSummary, TreeContext
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +29,8 @@ class FileResult:
     path: str
     diagnostics: tuple[Diagnostic, ...]
     summary: CaseSummary | None = None
-    lines: dict[str, int] = field(default_factory=dict)  # line of `id` and `status`, for tree rules
+    # lines of `id`, `status`, ... and `attachments.N` (entry N's name), for tree rules
+    lines: dict[str, int] = field(default_factory=dict)
 
 
 def locate(path: str, finding: Finding, document: doc.CaseDocument | None) -> Diagnostic:
@@ -43,7 +44,10 @@ def locate(path: str, finding: Finding, document: doc.CaseDocument | None) -> Di
 
 
 def check_file(path: str, data: bytes, config: Config, size: int | None = None) -> FileResult:
-    return check_parsed(path, *doc.parse(data, size), config)
+    document, findings = doc.parse(data, size)
+    if not files.exempt(path):  # on the bytes: a key breaks the YAML as often as not
+        findings = [*findings, *files.key_findings(data)]
+    return check_parsed(path, document, findings, config)
 
 
 def check_parsed(
@@ -69,12 +73,38 @@ def check_parsed(
         if key in metadata
     }
     case = context.case
+    listed = case.entries("attachments")
+    stanzas: tuple[tuple[str, int], ...] = ()
+    if listed:  # only then: the recipient set costs more than the rest of the summary
+        for index in range(len(listed)):
+            lines[f"attachments.{index}"] = document.position(("attachments", index, "name"))[0]
+        wanted = recipients.for_section(case, recipients.ATTACHMENTS, config.policy, config.roster)
+        stanzas = tuple(sorted(wanted.stanza_types.items()))
     summary = CaseSummary(
-        path, case.id, case.status, case.type, case.priority, sla.summary_deadlines(case)
+        path,
+        case.id,
+        case.status,
+        case.type,
+        case.priority,
+        sla.summary_deadlines(case),
+        tuple((str(e["name"]), str(e["date"])) for e in listed),
+        stanzas,
     )
     return FileResult(
         path, tuple(sorted(locate(path, f, document) for f in findings)), summary, lines
     )
+
+
+def _line(lines: dict[str, int], at: JsonPath | None) -> int:
+    """The stored line for `at` (tree rules see no document): of an attachment entry, else of
+    the top-level key (`id` when no path is given)."""
+    if not at:
+        return lines.get("id", 1)
+    if at[0] == "attachments" and len(at) > 1:
+        entry = lines.get(f"attachments.{at[1]}")
+        if entry is not None:
+            return entry
+    return lines.get(str(at[0]), 1)
 
 
 def check_tree(
@@ -83,7 +113,10 @@ def check_tree(
     against: str,
     as_of: datetime | None = None,
     strict_sla: bool = False,
+    attachments: AttachmentScan | None = None,
 ) -> list[Diagnostic]:
+    """The cross-file rules. A finding may name a file that is not a checked case (an
+    attachment, a folder): it is placed at its explicit line, else at line 1."""
     by_path = {r.path: r for r in results if r.summary is not None}
     tree = TreeContext(
         tuple(r.summary for r in by_path.values() if r.summary),
@@ -91,22 +124,24 @@ def check_tree(
         against,
         as_of,
         strict_sla,
+        attachments,
     )
     out = []
     for rule in RULES.values():
         if rule.check_tree is None:
             continue
         for path, finding in rule.check_tree(tree):
-            key = str(finding.at[0]) if finding.at else "id"
-            line = by_path[path].lines.get(key, 1)
+            result = by_path.get(path)
+            line = finding.line or (_line(result.lines, finding.at) if result else 1)
+            own = RULES.get(finding.code, rule)
             out.append(
                 Diagnostic(
                     path,
                     line,
-                    1,
+                    finding.col,
                     finding.code,
                     finding.message,
-                    finding.severity or rule.severity,
+                    finding.severity or own.severity,
                     finding.hint,
                 )
             )

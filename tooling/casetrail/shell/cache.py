@@ -13,7 +13,7 @@ import json
 import marshal
 import sys
 from collections.abc import Callable
-from dataclasses import astuple
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from casetrail.shell.repo import atomic_write
 
 CACHE_DIR = Path(".cache") / "casetrail"
 _RESULTS = "check-results.json"
+FORMAT = 2  # of a cached result; 2: summaries carry attachments and their stanzas
 
 
 def _dir(root: Path) -> Path:
@@ -78,10 +79,50 @@ def _code_stamp() -> bytes:
 
 
 def fingerprint(config_files: dict[str, bytes | None]) -> str:
-    digest = hashlib.sha256(__version__.encode() + _code_stamp())
+    digest = hashlib.sha256(f"{__version__}\0{FORMAT}\0".encode() + _code_stamp())
     for name in sorted(config_files):
         digest.update(name.encode() + b"\0" + (config_files[name] or b"") + b"\0")
     return digest.hexdigest()
+
+
+_SUMMARY_NAMES = tuple(f.name for f in fields(CaseSummary))
+_SUMMARY_FIELDS = len(_SUMMARY_NAMES)
+
+
+def _row(summary: CaseSummary) -> tuple[object, ...]:
+    """dataclasses.astuple without its deep copy: the fields are strings, numbers and tuples
+    of them, which JSON writes as they are (a tenth of the cost for 10,000 summaries)."""
+    return tuple(getattr(summary, name) for name in _SUMMARY_NAMES)
+
+
+def _summary(raw: list[Any] | None) -> CaseSummary | None:
+    """A CaseSummary back from its row as JSON stored it (tuples became lists)."""
+    if raw is None:
+        return None
+    if len(raw) != _SUMMARY_FIELDS:
+        raise ValueError("cached summary of another shape")
+    path, case_id, status, case_type, priority, deadlines, attachments, stanzas = raw
+    return CaseSummary(
+        path,
+        case_id,
+        status,
+        case_type,
+        priority,
+        tuple(map(tuple, deadlines)),
+        tuple(map(tuple, attachments)),
+        tuple(map(tuple, stanzas)),
+    )
+
+
+def _verdict(value: str) -> tuple[tuple[str, ...], str]:
+    """A stored header verdict: "!problem", or stanza counts like "X25519*6 ssh-ed25519*1"."""
+    if value.startswith("!"):
+        return (), value[1:]
+    types: list[str] = []
+    for part in value.split(" ") if value else ():
+        kind, _, count = part.rpartition("*")
+        types += [kind] * int(count)
+    return tuple(types), ""
 
 
 class ResultCache:
@@ -95,6 +136,8 @@ class ResultCache:
         self.enabled = enabled
         self.dirty = False
         self.hits = 0
+        self.headers_used: set[str] = set()
+        self._verdicts: dict[str, tuple[tuple[str, ...], str]] = {}
         if not enabled:
             return
         try:
@@ -108,23 +151,42 @@ class ResultCache:
         entry = self.entries.get(f"{path}\0{blob}")
         if entry is None:
             return None
+        try:
+            summary = _summary(entry["summary"])
+            diagnostics = tuple(Diagnostic.from_json(d) for d in entry["diagnostics"])
+        except (TypeError, ValueError, KeyError, IndexError):
+            return None  # not what this version writes: parse the file again
         self.hits += 1
-        raw = entry["summary"]
-        summary = (
-            CaseSummary(raw[0], raw[1], raw[2], raw[3], raw[4], tuple(map(tuple, raw[5])))
-            if raw
-            else None
-        )
-        diagnostics = tuple(Diagnostic.from_json(d) for d in entry["diagnostics"])
         return FileResult(path, diagnostics, summary, entry["lines"])
 
     def put(self, blob: str, result: FileResult) -> None:
         summary = result.summary
         self.entries[f"{result.path}\0{blob}"] = {
-            "summary": astuple(summary) if summary else None,
+            "summary": _row(summary) if summary else None,
             "lines": result.lines,
             "diagnostics": [d.to_json() for d in result.diagnostics],
         }
+        self.dirty = True
+
+    def get_header(self, key: str) -> tuple[tuple[str, ...], str] | None:
+        """What an attachment's header said (sorted stanza types, problem), keyed by content:
+        its git blob id, or a digest of the header bytes. Never by modification time."""
+        value = self.entries.get(f"header\0{key}")
+        if value.__class__ is not str:
+            return None
+        self.headers_used.add(key)
+        verdict = self._verdicts.get(value)
+        if verdict is None:  # most attachments share a handful of verdicts: parse each once
+            verdict = self._verdicts[value] = _verdict(value)
+        return verdict
+
+    def put_header(self, key: str, stanza_types: tuple[str, ...], problem: str) -> None:
+        counts: dict[str, int] = {}
+        for kind in stanza_types:
+            counts[kind] = counts.get(kind, 0) + 1
+        value = " ".join(f"{kind}*{counts[kind]}" for kind in sorted(counts))
+        self.entries[f"header\0{key}"] = f"!{problem}" if problem else value
+        self.headers_used.add(key)
         self.dirty = True
 
     def get_status(self, blob: str) -> str | None:
@@ -136,13 +198,17 @@ class ResultCache:
         self.dirty = True
 
     def save(self, live: set[str] | None) -> None:
-        """Write back; after a whole-tree run keep only entries of files that still exist."""
+        """Write back; after a whole-tree run keep only entries of files that still exist (and
+        the attachment headers this run looked up)."""
         if not self.dirty or not self.enabled:
             return
         kept = {
             k: v
             for k, v in self.entries.items()
-            if live is None or k.startswith("status\0") or k.partition("\0")[0] in live
+            if live is None
+            or k.startswith("status\0")
+            or k.partition("\0")[0] in live
+            or (k.startswith("header\0") and k[7:] in self.headers_used)
         }
         payload = json.dumps(
             {"fingerprint": self.fingerprint, "entries": kept}, separators=(",", ":")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 # Set by git while it runs hooks; they would point a nested git at the wrong repository.
@@ -70,6 +73,53 @@ def ls_files(root: Path, paths: list[str]) -> list[str] | None:
         return None
     names = (p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p)
     return list(dict.fromkeys(names))  # an unmerged path is listed once per stage
+
+
+_LS_RECORD = re.compile(rb"([A-Za-z]) [0-7]+ ([0-9a-f]+) ([0-3])\t([^\0]*)\0")
+
+
+def unchanged_blobs(root: Path, pattern: str) -> Callable[[], dict[str, str]]:
+    """path -> blob id of the tracked files matching the glob `pattern` whose work-tree copy
+    git's own stat check finds unchanged from the index (racy entries are compared by content
+    by git; files marked assume-unchanged are left out); empty without git.
+
+    One call, started now and collected by calling the result, so git walks the files while
+    the caller parses (its output goes to a temporary file: a pipe would stall it)."""
+    args = ["git", "ls-files", "-z", "-v", "-s", "-c", "-m", "--", f":(glob){pattern}"]
+    out = tempfile.TemporaryFile()  # noqa: SIM115  (closed by collect(), after git ends)
+    try:
+        process = subprocess.Popen(
+            args, cwd=root, stdout=out, stderr=subprocess.DEVNULL, env=_env()
+        )
+    except OSError:
+        out.close()
+        return dict
+    done: list[dict[str, str]] = []
+
+    def collect() -> dict[str, str]:  # idempotent: also called when the command closes
+        if not done:
+            with out:
+                ok = process.wait() == 0
+                out.seek(0)
+                done.append(_unchanged(out.read()) if ok else {})
+        return done[0]
+
+    return collect
+
+
+def _unchanged(out: bytes) -> dict[str, str]:
+    blobs: dict[bytes, bytes] = {}
+    changed: set[bytes] = set()
+    for tag, blob, stage, path in _LS_RECORD.findall(out):
+        if tag == b"H" and stage == b"0":  # cached, not a conflict
+            blobs[path] = blob
+        else:  # C modified or deleted; lower case assume-unchanged; M unmerged; S sparse
+            changed.add(path)
+    return {
+        path.decode("utf-8", "surrogateescape"): blob.decode()
+        for path, blob in blobs.items()
+        if path not in changed
+    }
 
 
 def cat_blobs(root: Path, blob_ids: list[str]) -> dict[str, bytes]:

@@ -3,6 +3,7 @@ cache, uncached files spread over all cores."""
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -22,6 +23,7 @@ def load_config(root: Path) -> tuple[Config, dict[str, bytes | None]]:
 
 def _init_worker(root: str) -> None:
     global _worker_config
+    gc.enable()  # a forked worker inherits the parent's switched-off collector
     _worker_config, _ = load_config(Path(root))
 
 

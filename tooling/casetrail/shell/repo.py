@@ -44,31 +44,49 @@ class Entry:
     code: str = ""
 
 
-def walk_cases(root: Path) -> Iterator[Entry]:
-    """Every case file under cases/, plus entries that must not be there."""
+def walk_cases(root: Path, attachments: list[str] | None = None) -> Iterator[Entry]:
+    """Every case file under cases/, plus entries that must not be there (symlinks, stray
+    files, leftovers of decryption or editing). The files of the attachment folders
+    cases/<year>/<id>/ are not case files: they are appended to `attachments` if given."""
+    from casetrail.core.rules import files
+
     base = root / CASES
     if not base.is_dir():
         return
-    stack = [(base, CASES)]
+    suspect = files.SUSPECT.search
+    stack = [(str(base), CASES, 0)]  # plain strings: a Path per folder costs more than its scan
     while stack:
-        folder, prefix = stack.pop()
-        with os.scandir(folder) as entries:
-            for item in sorted(entries, key=lambda e: e.name):
-                rel = f"{prefix}/{item.name}"  # string joins: a Path per entry costs 10x
-                if item.is_symlink():
-                    yield Entry(
-                        rel, "is a symbolic link; case files must be regular files", "CT013"
-                    )
-                elif item.is_dir(follow_symlinks=False):
-                    stack.append((Path(item.path), rel))
-                elif not item.is_file(follow_symlinks=False):
-                    yield Entry(rel, "is not a regular file", "CT013")
-                elif item.name.endswith(".md"):
-                    yield Entry(rel)
-                elif not (item.name.endswith(".age") or item.name == ".gitkeep"):
-                    yield Entry(
-                        rel, "is not a case file (.md) or an encrypted attachment (.age)", "CT014"
-                    )
+        folder, prefix, depth = stack.pop()
+        with os.scandir(folder) as listing:
+            items = sorted(listing, key=lambda e: e.name)
+        twins = {item.name[:-4] for item in items if item.name.endswith(files.ENCRYPTED_SUFFIX)}
+        for item in items:
+            rel = f"{prefix}/{item.name}"  # string joins: a Path per entry costs 10x
+            leftover = None
+            if suspect(item.name) is not None or item.name in twins:  # rare: then the details
+                leftover = files.classify(rel, item.name in twins)
+            if leftover is not None and not item.is_dir(follow_symlinks=False):
+                yield Entry(rel, leftover, files.LEFTOVER)
+            elif item.is_symlink():
+                yield Entry(rel, "is a symbolic link; case files must be regular files", "CT013")
+            elif item.is_dir(follow_symlinks=False):
+                stack.append((item.path, rel, depth + 1))
+            elif not item.is_file(follow_symlinks=False):
+                yield Entry(rel, "is not a regular file", "CT013")
+            elif item.name == ".gitkeep":
+                continue
+            elif depth == 2:  # cases/<year>/<id>/<name>: a document of case <id>
+                if attachments is not None:
+                    attachments.append(rel)
+            elif item.name.endswith(".md"):
+                yield Entry(rel)
+            else:
+                yield Entry(
+                    rel,
+                    "is not a case file (.md); encrypted attachments (.age) belong in the "
+                    "folder of their case, cases/<year>/<id>/",
+                    "CT014",
+                )
 
 
 def read_case(root: Path, rel: str) -> tuple[bytes, int]:

@@ -1,8 +1,10 @@
 """Every rule, registered on import. `RULES` maps stable codes to rules."""
 
 from casetrail.core.rules import (  # noqa: F401  (imported to register)
+    attachments,
     chronology,
     deadlines,
+    files,
     identity,
     parsing,
     people,
