@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import stat
@@ -90,16 +91,27 @@ def walk_cases(root: Path, attachments: list[str] | None = None) -> Iterator[Ent
 
 
 def read_case(root: Path, rel: str) -> tuple[bytes, int]:
-    """A case file's bytes and real size; of an oversized file only the head is read."""
-    path = root / rel
-    info = path.lstat()
-    if stat.S_ISLNK(info.st_mode):
-        raise RepositoryError(f"{rel} is a symbolic link")
-    if info.st_size > MAX_FILE_BYTES:
-        with path.open("rb") as handle:  # never 50 MB into memory to say it is too big
-            return handle.read(MAX_FILE_BYTES + 1), info.st_size
-    data = path.read_bytes()
-    return data, len(data)
+    """A case file's bytes and real size; of an oversized file only the head is read.
+
+    One open (refusing a symbolic link), one fstat, one read: plain `os` calls on strings,
+    because a warm check of 10,000 cases spends most of its time here."""
+    try:
+        fd = os.open(os.path.join(root, rel), os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise RepositoryError(f"{rel} is a symbolic link") from None
+        raise
+    try:
+        size = os.fstat(fd).st_size
+        wanted = min(size, MAX_FILE_BYTES + 1)  # never 50 MB into memory to say it is too big
+        chunks = []
+        while wanted > 0 and (chunk := os.read(fd, wanted)):
+            chunks.append(chunk)
+            wanted -= len(chunk)
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    return data, size if size > MAX_FILE_BYTES else len(data)
 
 
 def read_config(root: Path) -> dict[str, bytes | None]:
