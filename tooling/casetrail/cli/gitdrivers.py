@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 
 DRIVER = "casetrail"
 CASE_FILES = "cases/**/*.md"
-NO_KEY = "none of the keys tried can decrypt it"  # how cipher words it (see _shown)
 
 
 # --- textconv ------------------------------------------------------------------------------
@@ -86,17 +85,17 @@ def _shown(sealed: Sealed, case_id: str, ring: Keyring | None, why: str) -> str:
     from casetrail.shell import cipher
 
     try:
-        count = envelope.parse_armor(sealed.block).recipients
+        readers = envelope.parse_armor(sealed.block).readers
     except envelope.EnvelopeError:
         return sealed.block  # not a canonical block: show what is there (check reports it)
     digest = hashlib.sha256(sealed.block.encode("ascii")).hexdigest()[:12]
-    summary = f"encrypted for {count} recipient{'' if count == 1 else 's'}, block {digest}"
+    summary = f"{readers}, block {digest}"
     if ring is None:
         return f"[{summary}; {why}]"
     try:
         value = cipher.decrypt_section(sealed.block, ring, case_id, sealed.title)
     except cipher.CipherError as error:
-        if NO_KEY in str(error):
+        if isinstance(error, cipher.NoMatchingKey):
             return f"[{summary}; none of the keys here can read it]"
         return f"[{summary}; not shown: {error}]"
     head = f"[{summary}; decrypted: revision {value.revision}, keyset {value.keyset or '-'}]"

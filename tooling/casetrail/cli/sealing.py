@@ -14,7 +14,7 @@ import click
 from casetrail.cli.main import UserError
 
 if TYPE_CHECKING:
-    from casetrail.core.case import Case
+    from casetrail.core.case import Case, Entry
     from casetrail.core.document import CaseDocument
     from casetrail.core.engine import Config
     from casetrail.core.envelope import SectionPlaintext
@@ -123,18 +123,30 @@ def _reseal_documents(
         if entry.get("keyset") == wanted.fingerprint:
             continue
         path = folder / entry["name"]
-        try:
-            data = path.read_bytes()
-        except OSError:
-            raise UserError(f"{rel}: attachment {entry['name']} is missing from {folder}") from None
-        plain = cipher.decrypt_file(data, ring, f"attachment {entry['name']}")
-        if hashlib.sha256(plain).hexdigest() != entry["sha256"]:
-            raise UserError(
-                f"{rel}: attachment {entry['name']} does not match the SHA-256 the case records; "
-                "it may have been swapped; not re-encrypting it"
-            )
+        plain = open_document(path, read_document(path, rel), entry, ring, rel)
         result.documents.append((path, cipher.encrypt_file(plain, wanted.keys)))
         result.keysets[index] = wanted.fingerprint
+
+
+def read_document(path: Path, rel: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        raise UserError(f"{rel}: the file of attachment {path.name} is missing") from None
+
+
+def open_document(path: Path, data: bytes, entry: Entry, ring: Keyring, rel: str) -> bytes:
+    """A document's plaintext, refused unless it has the size and SHA-256 its case records: the
+    binding of a whole-file document, which has no header of its own."""
+    from casetrail.shell import cipher
+
+    plain = cipher.decrypt_file(data, ring, f"attachment {path.name}")
+    if len(plain) != entry["size"] or hashlib.sha256(plain).hexdigest() != entry["sha256"]:
+        raise UserError(
+            f"attachment {path.name} does not match the size and SHA-256 that {rel} records; "
+            "it may have been swapped; refusing to use it"
+        )
+    return plain
 
 
 def recipients_change(before: Case, after: Case, config: Config) -> list[str]:

@@ -6,7 +6,6 @@ inside the repository, and never into a message.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 from pathlib import Path
@@ -20,7 +19,9 @@ from casetrail.cli.sealing import (
     IDENTITY_OPTION,
     Resealed,
     keyring,
+    open_document,
     open_sections,
+    read_document,
     reseal,
     with_keysets,
 )
@@ -70,10 +71,9 @@ def _summary(block: str) -> str:
     from casetrail.core import envelope
 
     try:
-        count = envelope.parse_armor(block).recipients
+        return f"[{envelope.parse_armor(block).readers}]"
     except envelope.EnvelopeError as error:
         return f"[encrypted block that {error}]"
-    return f"[encrypted for {count} recipient{'' if count == 1 else 's'}]"
 
 
 @click.command()
@@ -135,21 +135,16 @@ def _show_attachment(
     identity: tuple[str, ...],
 ) -> int:
     from casetrail.core import envelope
-    from casetrail.shell import cipher
 
     entry = next((e for e in case.entries("attachments") if e["name"] == name), None)
     if entry is None:
         names = ", ".join(e["name"] for e in case.entries("attachments")) or "none"
         raise UserError(f"{rel} lists no attachment {name!r}; attachments: {names}")
     path = (where.root / rel).with_suffix("") / name
-    try:
-        data = path.read_bytes()
-    except OSError:
-        raise UserError(f"{rel}: the file of attachment {name} is missing") from None
+    data = read_document(path, rel)
     if not decrypt:
         try:
-            count = envelope.parse_binary(data[: 64 * 1024]).recipients
-            held = f"encrypted for {count} recipient{'' if count == 1 else 's'}"
+            held = envelope.parse_binary(data[: 64 * 1024]).readers
         except envelope.EnvelopeError as error:
             held = f"not a valid age file: it {error}"
         click.echo(
@@ -158,12 +153,7 @@ def _show_attachment(
         )
         return 0
     _refuse_output_into_repository(where.root)
-    plain = cipher.decrypt_file(data, keyring(identity), f"attachment {name}")
-    if len(plain) != entry["size"] or hashlib.sha256(plain).hexdigest() != entry["sha256"]:
-        raise UserError(
-            f"attachment {name} does not match the size and SHA-256 that {rel} records; "
-            "it may have been swapped; not showing it"
-        )
+    plain = open_document(path, data, entry, keyring(identity), rel)
     sys.stdout.buffer.write(plain)
     sys.stdout.buffer.flush()
     return 0

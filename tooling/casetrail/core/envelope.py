@@ -37,6 +37,12 @@ class Envelope:
     def recipients(self) -> int:
         return len(self.stanza_types)
 
+    @property
+    def readers(self) -> str:
+        """How a block is shown to someone without a key (never more than this)."""
+        count = self.recipients
+        return f"encrypted for {count} recipient{'' if count == 1 else 's'}"
+
 
 def looks_armored(text: str) -> bool:
     return text.lstrip("\n").startswith(BEGIN)

@@ -87,8 +87,3 @@ def for_section(case: Case, section: str | None, policy: Policy, roster: Roster)
                 holders.add(handle)
                 keys[handle] = person.age_recipient
     return RecipientSet(tuple(sorted(holders)), tuple(sorted(set(keys.values()))))
-
-
-def for_case(case: Case, policy: Policy, roster: Roster) -> list[str]:
-    """Every age recipient of the case's documents (kept for callers that need one list)."""
-    return list(for_section(case, ATTACHMENTS, policy, roster).keys)

@@ -15,11 +15,15 @@ from casetrail.core import envelope
 from casetrail.shell.keysource import KeySource, describe_sources
 
 MAX_ATTACHMENT_BYTES = 64 * 1024 * 1024  # a document larger than this belongs elsewhere
-_SSH_PRIVATE = b"-----BEGIN OPENSSH PRIVATE KEY-----"
+_SSH_KEY_FILE = "-----BEGIN OPENSSH "  # how an OpenSSH private key file starts
 
 
 class CipherError(Exception):
     pass
+
+
+class NoMatchingKey(CipherError):
+    """Keys were found, but none of them is a recipient of this block or file."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +86,7 @@ def _decrypt(data: bytes, keyring: Keyring, what: str) -> bytes:
     try:
         plain: bytes = pyrage.decrypt(data, keyring.identities)
     except pyrage.DecryptError:
-        raise CipherError(
+        raise NoMatchingKey(
             f"{what}: none of the keys tried can decrypt it (tried {keyring.tried()})"
         ) from None
     return plain
@@ -126,7 +130,7 @@ def load_identities(text: str, label: str = "the key file") -> list[object]:
     file is one identity."""
     import pyrage
 
-    if text.lstrip().startswith(_SSH_PRIVATE.decode()):
+    if text.lstrip().startswith(_SSH_KEY_FILE):
         try:
             return [pyrage.ssh.Identity.from_buffer(text.encode())]
         except pyrage.IdentityError:  # passphrase-protected or not ed25519

@@ -1,5 +1,6 @@
 """The body follows the case type's template; sensitive sections hold one age block only."""
 
+import functools
 from collections import Counter
 from collections.abc import Iterator
 
@@ -9,6 +10,15 @@ from casetrail.core.rules.base import CaseContext
 from casetrail.core.rules.registry import case_rule
 
 _NEVER_ECHOED = "(its content is not shown)"
+
+
+@functools.lru_cache(maxsize=16)
+def _armor(body: str) -> envelope.Envelope | envelope.EnvelopeError:
+    """A block's structure, read once for the rules that both need it (CT402, CT405)."""
+    try:
+        return envelope.parse_armor(body)
+    except envelope.EnvelopeError as error:
+        return error
 
 
 @case_rule(
@@ -59,12 +69,11 @@ def encrypted_blocks_wellformed(ctx: CaseContext) -> Iterator[Finding]:
                     line=section.first_content_line,
                 )
             continue
-        try:
-            envelope.parse_armor(body)
-        except envelope.EnvelopeError as error:
+        found = _armor(body)
+        if isinstance(found, envelope.EnvelopeError):
             yield Finding(
                 "CT402",
-                f"encrypted block in section '{section.title}' {error}",
+                f"encrypted block in section '{section.title}' {found}",
                 line=section.first_content_line,
                 hint="re-create the section with casetrail; do not edit armor by hand",
             )
@@ -149,23 +158,18 @@ def encrypted_to_policy_recipients(ctx: CaseContext) -> Iterator[Finding]:
             section.body
         ):
             continue
-        try:
-            found = envelope.parse_armor(section.body)
-        except envelope.EnvelopeError:
+        found = _armor(section.body)
+        if isinstance(found, envelope.EnvelopeError):
             continue  # CT402 reports it
         expected = recipients.for_section(ctx.case, section.title, ctx.policy, ctx.roster)
         if Counter(found.stanza_types) != expected.stanza_types:
             state = "closed" if ctx.case.status == "closed" else "open"
             yield Finding(
                 "CT405",
-                f"section '{section.title}' is encrypted for {_recipients(found.recipients)}; "
+                f"section '{section.title}' is {found.readers}; "
                 f"the policy gives {len(expected)} for this {state} case "
                 f"({', '.join(expected.holders)})",
                 line=section.first_content_line,
                 hint="re-encrypt it for the current recipients with 'casetrail rekey CASE' "
                 "(needs a key that can read it)",
             )
-
-
-def _recipients(count: int) -> str:
-    return f"{count} recipient" + ("" if count == 1 else "s")
