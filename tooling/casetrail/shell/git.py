@@ -193,3 +193,116 @@ def merge_file(base: bytes, ours: bytes, theirs: bytes) -> tuple[bytes, int]:
         message = result.stderr.decode("utf-8", "replace").strip().splitlines()
         raise GitError(f"git merge-file failed: {message[-1] if message else result.returncode}")
     return result.stdout, result.returncode
+
+
+# --- history (the audit trail) -------------------------------------------------------------
+
+
+def log(root: Path, revisions: list[str], paths: list[str] | None = None) -> bytes:
+    """One `git log` over `revisions` with every field the audit needs, parents before
+    children (see core.history for the format)."""
+    from casetrail.core.history import LOG_FORMAT, LOG_OPTIONS
+
+    args = ["log", f"--format={LOG_FORMAT}", *LOG_OPTIONS, "--topo-order", "--reverse"]
+    args += [*revisions, "--"]
+    return _run(root, *args, *(paths or []))
+
+
+def log_path(root: Path, path: str) -> bytes:
+    """The commits that changed one file, following renames, merges included (a merge is
+    listed when it changed the file against its first parent). Newest first: git cannot
+    combine --follow with --reverse."""
+    from casetrail.core.history import LOG_FORMAT, LOG_OPTIONS
+
+    return _run(
+        root,
+        "log",
+        f"--format={LOG_FORMAT}",
+        *LOG_OPTIONS,
+        "--follow",
+        "--topo-order",
+        "HEAD",
+        "--",
+        path,
+    )
+
+
+def is_shallow(root: Path) -> bool:
+    return _run(root, "rev-parse", "--is-shallow-repository", check=False).strip() == b"true"
+
+
+def resolve(root: Path, revision: str) -> str | None:
+    """The full id of the commit `revision` names, or None."""
+    out = _run(root, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}", check=False)
+    return out.decode().strip() or None
+
+
+def is_ancestor(root: Path, ancestor: str, descendant: str) -> bool:
+    args = ("merge-base", "--is-ancestor", ancestor, descendant)
+    try:
+        result = subprocess.run(
+            ["git", *args], cwd=root, capture_output=True, env=_env(), check=False
+        )
+    except FileNotFoundError:
+        raise GitError("git is not installed or not on PATH") from None
+    return result.returncode == 0
+
+
+def git_dir(root: Path) -> Path:
+    """This clone's own .git folder (for casetrail's per-clone state)."""
+    out = _run(root, "rev-parse", "--absolute-git-dir").decode().strip()
+    return Path(out)
+
+
+def read_objects(root: Path, names: list[str]) -> dict[str, bytes | None]:
+    """Contents of many objects (ids, or `rev:path`) through one `git cat-file --batch`;
+    None for a name that does not exist."""
+    if not names:
+        return {}
+    out = _run(root, "cat-file", "--batch", stdin="".join(f"{n}\n" for n in names).encode())
+    contents: dict[str, bytes | None] = {}
+    position = 0
+    for name in names:
+        newline = out.index(b"\n", position)
+        header = out[position:newline].split()
+        if len(header) == 3 and header[1] in (b"blob", b"commit", b"tree", b"tag"):
+            size = int(header[2])
+            contents[name] = out[newline + 1 : newline + 1 + size]
+            position = newline + 1 + size + 1
+        else:  # "<name> missing" or "ambiguous"
+            contents[name] = None
+            position = newline + 1
+    return contents
+
+
+def verify_commit(root: Path, commit: str, allowed_signers: str) -> bool:
+    """git's own check of a commit's signature against an allowed signers file."""
+    args = ("-c", f"gpg.ssh.allowedSignersFile={allowed_signers}", "verify-commit", commit)
+    try:  # TZ=UTC: git hands ssh-keygen a local time without its zone
+        result = subprocess.run(
+            ["git", *args], cwd=root, capture_output=True, env={**_env(), "TZ": "UTC"}, check=False
+        )
+    except FileNotFoundError:
+        raise GitError("git is not installed or not on PATH") from None
+    return result.returncode == 0
+
+
+# --- casetrail setup: this clone's hooks, identity and commit-graph --------------------------
+
+
+def git_path(root: Path, name: str) -> Path:
+    """Where git keeps `name` for this clone (`git rev-parse --git-path`): `hooks` follows
+    core.hooksPath, `objects/info` the object store. Absolute."""
+    out = _run(root, "rev-parse", "--git-path", name).decode("utf-8", "surrogateescape")
+    return (root / out.rstrip("\n")).absolute()
+
+
+def common_git_dir(root: Path) -> Path:
+    """The .git folder shared by every worktree of this clone (where its config lives)."""
+    out = _run(root, "rev-parse", "--git-common-dir").decode("utf-8", "surrogateescape")
+    return (root / out.rstrip("\n")).absolute()
+
+
+def write_commit_graph(root: Path) -> None:
+    """The commit-graph of every reachable commit, with changed-path (Bloom) filters."""
+    _run(root, "commit-graph", "write", "--reachable", "--changed-paths")
