@@ -166,7 +166,7 @@ def _previous_status(
     return statuses
 
 
-def _moment(given: str | None, timezone_name: str) -> datetime:
+def office_moment(given: str | None, timezone_name: str) -> datetime:
     """--as-of, else the (possibly simulated) clock, in the office's zone: time-based rules
     judge at this moment, and "today" is the office's day."""
     import os
@@ -289,7 +289,7 @@ def check(
         results,
         previous,
         against,
-        _moment(as_of, config.policy.raw["calendar"]["timezone"]),
+        office_moment(as_of, config.policy.raw["calendar"]["timezone"]),
         strict_sla,
         AttachmentScan(stored, frozenset(r.path for r in results)),
     )

@@ -1,5 +1,6 @@
-"""Readable diffs and merges of case files: `casetrail setup`, and the two commands git runs,
-`casetrail textconv` (diff.casetrail.textconv) and `casetrail merge-driver` (merge.casetrail).
+"""Readable diffs and merges of case files: the two commands git runs, `casetrail textconv`
+(diff.casetrail.textconv) and `casetrail merge-driver` (merge.casetrail), and what a clone needs
+for them (applied by `casetrail setup`, in cli/setup.py).
 
 Decrypted text only ever goes to git through a pipe (textconv, with git's textconv cache kept
 off) or stays in memory (the merge driver merges plaintext in memory and writes only armored
@@ -250,7 +251,7 @@ def merge_driver(ctx: click.Context, base: str, ours: str, theirs: str, path: st
     return 1 if conflicts else 0
 
 
-# --- setup ---------------------------------------------------------------------------------
+# --- what setup installs for them ---------------------------------------------------------
 
 
 def command_prefix() -> str:
@@ -299,79 +300,3 @@ def ignores_cache(text: str) -> bool:
     return any(
         line.strip() in {".cache", ".cache/", "/.cache", "/.cache/"} for line in text.splitlines()
     )
-
-
-def _appended(path: Path, lines: list[str], comment: str) -> bytes:
-    old = path.read_bytes() if path.exists() else b""
-    if old and not old.endswith(b"\n"):
-        old += b"\n"
-    return old + "\n".join([comment, *lines, ""]).encode("utf-8")
-
-
-@click.command()
-@click.option(
-    "--check",
-    "check_only",
-    is_flag=True,
-    help="Only report what is missing or stale (exit 1 if anything is); change nothing.",
-)
-@click.pass_context
-def setup(ctx: click.Context, check_only: bool) -> int:
-    """Set up this clone for readable diffs and merges of case files.
-
-    In .git/config: diff.casetrail.textconv (git diff shows sealed sections decrypted to whoever
-    holds a key, a summary to others), diff.casetrail.cachetextconv=false (decrypted text is
-    never cached in .git), and the merge.casetrail driver. In the repository: .gitattributes
-    routes cases/**/*.md through them and keeps *.age binary; .gitignore ignores .cache/.
-    Running it again changes nothing."""
-    from casetrail.shell import git, repo
-
-    root = repository_root(ctx)
-    if not git.is_repository(root):
-        raise UserError(f"{root} is not the top of a git clone; run git init or git clone first")
-    changes = 0
-    for key, value in wanted_config().items():
-        current = git.local_config_value(root, key)
-        if current == value:
-            click.echo(f"ok       git config {key}")
-            continue
-        changes += 1
-        verb = "missing " if check_only else "set     "
-        was = "" if current is None else f" (was {current})"
-        click.echo(f"{verb} git config {key} = {value}{was}")
-        if not check_only:
-            git.set_local_config(root, key, value)
-
-    attributes = root / ".gitattributes"
-    text = attributes.read_text("utf-8", "replace") if attributes.exists() else ""
-    needed = missing_attributes(text)
-    for line in needed:
-        click.echo(f"{'missing ' if check_only else 'added   '} .gitattributes: {line}")
-    if not needed:
-        click.echo("ok       .gitattributes")
-    elif not check_only:
-        note = "# casetrail setup: case files diff and merge through casetrail (see its README)"
-        repo.atomic_write(attributes, _appended(attributes, needed, note))
-    changes += len(needed)
-
-    ignore = root / ".gitignore"
-    if ignores_cache(ignore.read_text("utf-8", "replace") if ignore.exists() else ""):
-        click.echo("ok       .gitignore: .cache/")
-    else:
-        changes += 1
-        click.echo(f"{'missing ' if check_only else 'added   '} .gitignore: .cache/")
-        if not check_only:
-            note = "# casetrail's caches (never plaintext)"
-            repo.atomic_write(ignore, _appended(ignore, [".cache/"], note))
-
-    if not changes:
-        click.echo("setup: everything is in place; nothing changed")
-        return 0
-    if check_only:
-        click.echo(f"setup --check: {changes} item(s) missing or stale; run casetrail setup")
-        return 1
-    click.echo(
-        f"setup: changed {changes} item(s); commit .gitattributes and .gitignore if they "
-        "changed, so every clone uses them"
-    )
-    return 0

@@ -6,6 +6,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from casetrail.core import yamlstrict
 from casetrail.core.config import CASE_TEAM, Policy, Roster
@@ -136,6 +137,18 @@ def load(files: dict[str, bytes | None], fast_factory: FastFactory) -> Config:
 
 
 def cross_references(policy: Policy, roster: Roster) -> Iterator[tuple[str, Finding]]:
+    zone = policy.raw["calendar"]["timezone"]
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        yield (
+            POLICY,
+            Finding(
+                REFERENCE,
+                f"calendar.timezone {zone!r} is not a known time zone",
+                hint="use an IANA name such as Europe/Berlin",
+            ),
+        )
     handles = Counter(p["handle"] for p in roster.raw["people"])
     emails = Counter(p["email"].lower() for p in roster.raw["people"])
     for handle, count in handles.items():

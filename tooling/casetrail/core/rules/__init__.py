@@ -5,6 +5,7 @@ from casetrail.core.rules import (  # noqa: F401  (imported to register)
     chronology,
     deadlines,
     files,
+    history,
     identity,
     parsing,
     people,

@@ -1,0 +1,181 @@
+"""`casetrail audit [--range A..B]`: verify the history as the audit log, without any key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from casetrail.cli.main import UserError, repository_root
+
+
+@click.command()
+@click.option(
+    "--range",
+    "span",
+    metavar="A..B",
+    help="Audit only the commits in A..B (as git reads it), e.g. a pull request's base..head.",
+)
+@click.option(
+    "--state",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The record of the last audit (default: .git/casetrail/last-audit.json); the site "
+    "publishes it, and CI passes the published one so a rewritten main is caught.",
+)
+@click.option("--no-record", is_flag=True, help="Do not update the record of the last audit.")
+@click.option(
+    "--permissions",
+    is_flag=True,
+    help="Also print who can sign, approve and decrypt, and when that changed.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+)
+@click.pass_context
+def audit(
+    ctx: click.Context,
+    span: str | None,
+    state: Path | None,
+    no_record: bool,
+    permissions: bool,
+    fmt: str,
+) -> int:
+    """Verify the signed history: signatures against the roster of each parent commit,
+    closures merged by a supervisor, closed cases left alone, dates, rewriting.
+
+    Needs no decryption key and reads the history once. Exit 0 clean (warnings allowed),
+    1 on any error finding, 2 if the history cannot be audited (e.g. a shallow clone)."""
+    from casetrail.core import audit as rules
+    from casetrail.core.auditreport import REPORTERS, AuditReport
+    from casetrail.shell import git, trail
+
+    root = repository_root(ctx)
+    try:
+        trail.require_full_history(root)
+        base, tip = _span(span)
+        head = trail.resolve(root, tip)
+        policy = trail.policy_at(root, head) or {}
+        timezone = trail.timezone_of(policy)
+        found: list[rules.AuditFinding] = []
+        revisions = [head]
+        trust_root = _trust_root(root, policy, head, found)
+        if trust_root:
+            revisions.append(f"^{trust_root}")
+        if base is not None:
+            revisions.append(f"^{trail.resolve(root, base)}")
+        gathered = trail.gather(root, revisions, head, timezone, keep=base is None)
+        found += rules.audit(gathered.history(*_settings(policy)))
+        state_path = state or trail.default_state(root)
+        previous = trail.read_state(state_path)
+    except trail.TrailError as error:
+        raise UserError(str(error)) from None
+    previous_head = previous["head"] if previous else None
+    if previous and previous_head and not git.is_ancestor(root, previous_head, head):
+        found.insert(0, _rewritten(previous_head, head, previous))
+    report = AuditReport(
+        found,
+        head,
+        trust_root,
+        len(gathered.commits),
+        gathered.newly_verified,
+        previous_head,
+        *(_permissions(gathered, _today(timezone)) if permissions else (None, "")),
+    )
+    # A rewrite stays reported until someone has looked into it and moved the record on by
+    # hand (delete the record file, or audit once with --state pointing at a new one).
+    if not no_record and span is None and not any(f.code == "CT840" for f in found):
+        trail.write_state(state_path, _record(report))
+    click.echo(REPORTERS[fmt](report))
+    return report.return_code
+
+
+def _span(span: str | None) -> tuple[str | None, str]:
+    if span is None:
+        return None, "HEAD"
+    base, dots, tip = span.partition("..")
+    if not dots or not base or tip.startswith("."):
+        raise UserError(f"--range {span!r}: give two revisions as A..B (e.g. origin/main..HEAD)")
+    return base, tip or "HEAD"
+
+
+def _settings(policy: Any) -> tuple[int, bool]:
+    """The policy's `audit:` settings: backdate warning days, assignments approved by merge."""
+    settings = policy.get("audit") if isinstance(policy, dict) else None
+    settings = settings if isinstance(settings, dict) else {}
+    days = settings.get("backdate_warning_days")
+    days = days if isinstance(days, int) and days > 0 else 14
+    return days, settings.get("assignment_approval") == "merge"
+
+
+def _trust_root(root: Path, policy: Any, head: str, found: list[Any]) -> str | None:
+    from casetrail.core import audit as rules
+    from casetrail.shell import git
+
+    named = policy.get("trust_root") if isinstance(policy, dict) else None
+    if not isinstance(named, str) or not named:
+        return None
+    resolved = git.resolve(root, named)
+    if resolved is None or not git.is_ancestor(root, resolved, head):
+        found.append(
+            rules.finding(
+                named,
+                "CT841",
+                f"the trust root {named[:12]} named in schema/policy.yaml is not in this "
+                "history; every commit is audited instead",
+                "schema/policy.yaml",
+            )
+        )
+        return None
+    return resolved
+
+
+def _rewritten(previous: str, head: str, record: dict[str, Any]) -> Any:
+    from casetrail.core import audit as rules
+
+    when = record.get("audited_at", "an earlier audit")
+    return rules.finding(
+        previous,
+        "CT840",
+        f"the head audited at {when} ({previous[:12]}) is no longer in the history of "
+        f"{head[:12]}: main was rewritten (force-pushed) since",
+        hint="restore the rewritten commits from a clone or a backup and find out who pushed",
+    )
+
+
+def _record(report: Any) -> dict[str, Any]:
+    from casetrail.shell import trail
+
+    return {"version": 1, "audited_at": trail.now(), **report.summary()}
+
+
+def _today(timezone: str) -> Any:
+    """The office's day by the (possibly simulated) clock: key states are judged on it."""
+    from casetrail.cli.check import office_moment
+
+    return office_moment(None, timezone).date()
+
+
+def _permissions(gathered: Any, today: Any) -> tuple[dict[str, Any], str]:
+    from casetrail.core import history, permissions
+
+    line = history.first_parent_line(gathered.by_id, gathered.head)
+    revisions = []
+    previous: tuple[Any, Any] | None = None
+    for commit in line:
+        current = (gathered.rosters.get(commit.id), gathered.policies.get(commit.id))
+        if previous is None or current[0] is not previous[0] or current[1] is not previous[1]:
+            verdict = gathered.verdicts.get(commit.id)
+            by = (
+                verdict.signer
+                if verdict is not None and verdict.good and verdict.signer
+                else f"unverified: {commit.committer_name}"
+            )
+            revisions.append(permissions.Revision(commit.id, commit.committer_time, by, *current))
+        previous = current
+    report = permissions.report(revisions, today)
+    return permissions.to_json(report), permissions.render_text(report)

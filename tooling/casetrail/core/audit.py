@@ -1,0 +1,426 @@
+"""The audit rules over history (DESIGN invariant 6): pure functions from commits, verdicts,
+rosters and case versions to findings. The shell gathers the inputs in one pass of git."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, tzinfo
+from typing import Any
+
+from casetrail.core import casefacts, document, history
+from casetrail.core.diagnostics import Severity
+from casetrail.core.history import Change, Commit
+from casetrail.core.verdicts import Verdict
+
+CASE_PATH = re.compile(r"^cases/\d{4}/[^/]+\.md$")
+CLOCK_SKEW = timedelta(minutes=10)
+CLOSED = "closed"
+# Front matter keys the records office's retention actions may change on a closed case.
+RETENTION_KEYS = frozenset({"retention", "legal_hold"})
+
+# code: (name, summary, severity); `casetrail rules` lists them too.
+SUMMARIES: dict[str, tuple[str, str, Severity]] = {
+    "CT801": ("unsigned-commit", "commit not signed", Severity.ERROR),
+    "CT802": ("bad-signature", "signature does not verify", Severity.ERROR),
+    "CT803": (
+        "unknown-signing-key",
+        "signing key not in the roster of the parent commit",
+        Severity.ERROR,
+    ),
+    "CT804": ("signer-not-committer", "signer is not the committer", Severity.ERROR),
+    "CT805": ("key-outside-validity", "key used outside its validity dates", Severity.ERROR),
+    "CT806": ("revoked-key", "key revoked", Severity.ERROR),
+    "CT807": ("commit-before-parent", "commit dated before its parent", Severity.WARNING),
+    "CT808": ("roster-unreadable", "roster of the parent commit unreadable", Severity.ERROR),
+    "CT810": ("closed-without-merge", "case closed on main without a merge", Severity.ERROR),
+    "CT811": (
+        "closure-not-by-supervisor",
+        "closure merged by someone who is not a supervisor",
+        Severity.ERROR,
+    ),
+    "CT812": ("closure-by-own-team", "closure merged by the case's own team", Severity.ERROR),
+    "CT813": (
+        "closure-changed-before-merge",
+        "case changed between its closure and the merge",
+        Severity.ERROR,
+    ),
+    "CT815": (
+        "assignment-not-by-approver",
+        "assignment not merged by its approver",
+        Severity.ERROR,
+    ),
+    "CT820": ("closed-case-changed", "closed case changed afterwards", Severity.ERROR),
+    "CT830": ("entry-after-commit", "entry dated after the commit that wrote it", Severity.ERROR),
+    "CT831": (
+        "entry-long-before-commit",
+        "entry much older than the commit that wrote it",
+        Severity.WARNING,
+    ),
+    "CT840": ("history-rewritten", "history rewritten since the last audit", Severity.ERROR),
+    "CT841": ("trust-root-missing", "trust root not in this history", Severity.ERROR),
+}
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class AuditFinding:
+    commit: str
+    code: str
+    message: str
+    path: str = ""
+    severity: Severity = field(default=Severity.ERROR, compare=False)
+    hint: str = field(default="", compare=False)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "commit": self.commit,
+            "code": self.code,
+            "severity": self.severity.value,
+            "path": self.path or None,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+
+def finding(commit: str, code: str, message: str, path: str = "", hint: str = "") -> AuditFinding:
+    return AuditFinding(commit, code, message, path, SUMMARIES[code][2], hint)
+
+
+@dataclass(frozen=True)
+class History:
+    """Everything the rules read, gathered by the shell."""
+
+    commits: Sequence[Commit]  # the audited commits, parents before children
+    head: str
+    verdicts: Mapping[str, Verdict]  # by commit id
+    parent_roster: Callable[[str], Mapping[str, Any] | None]  # roster at a commit's 1st parent
+    blob: Callable[[str | None], bytes | None]  # case file contents by blob id
+    zone: tzinfo
+    backdate_days: int = 14
+    assignment_by_merge: bool = False  # policy audit.assignment_approval: merge
+
+
+def is_case(path: str | None) -> bool:
+    return bool(path and CASE_PATH.match(path))
+
+
+def audit(data: History) -> list[AuditFinding]:
+    order = {c.id: i for i, c in enumerate(data.commits)}
+    found = [*signature_findings(data), *dated_entries(data), *case_transitions(data, order)]
+    return sorted(set(found), key=lambda f: (order.get(f.commit, -1), f.path, f.code))
+
+
+# --- signatures ----------------------------------------------------------------------------
+
+
+def signature_findings(data: History) -> Iterator[AuditFinding]:
+    times = {c.id: c.committer_time for c in data.commits}
+    for commit in data.commits:
+        verdict = data.verdicts.get(commit.id)
+        if verdict is not None and verdict.code is not None:
+            who = f" ({commit.committer_name} <{commit.committer_email}>)"
+            yield finding(commit.id, verdict.code, verdict.message + who, hint=_HINTS[verdict.code])
+        latest = max((times[p] for p in commit.parents if p in times), default=None)
+        if latest is not None and commit.committer_time < latest:
+            yield finding(
+                commit.id,
+                "CT807",
+                f"committed {commit.committer_time.isoformat()}, before its parent "
+                f"({latest.isoformat()}); its keys are judged at the parent's time",
+            )
+
+
+_HINTS = {
+    "CT801": "sign every commit: run `casetrail setup` in your clone",
+    "CT802": "the commit or its signature was altered after signing",
+    "CT803": "a key must be in schema/roster.yaml before the commit it signs",
+    "CT804": "commit as yourself: git config user.email must be your roster email",
+    "CT805": "keys are honoured only between valid_from and valid_until",
+    "CT806": "a revoked key signs nothing, whatever date the commit claims",
+    "CT808": "fix schema/roster.yaml so casetrail check passes",
+}
+
+
+# --- dates in the files --------------------------------------------------------------------
+
+
+def dated_entries(data: History) -> Iterator[AuditFinding]:
+    """Entries a commit added, dated after it (an error) or long before it (a warning). Merges
+    are skipped: what they bring in was written, and is judged, on the branch."""
+    for commit in data.commits:
+        if commit.is_merge:
+            continue
+        when = commit.committer_time
+        today = when.astimezone(data.zone).date()
+        for change in commit.changes:
+            if not is_case(change.new_path) or change.new_blob is None:
+                continue
+            added = casefacts.events(data.blob(change.new_blob)) - casefacts.events(
+                data.blob(change.old_blob)
+            )
+            for key, value in sorted(added):
+                yield from _dated(commit, change.path, key, value, when, today, data)
+
+
+def _dated(
+    commit: Commit,
+    path: str,
+    key: str,
+    value: str,
+    when: datetime,
+    today: date,
+    data: History,
+) -> Iterator[AuditFinding]:
+    moment = casefacts.moment(value, data.zone)
+    if moment is None:
+        return
+    if isinstance(moment, datetime):
+        late, early = moment > when + CLOCK_SKEW, moment < when - timedelta(data.backdate_days)
+    else:
+        late = moment > today
+        early = key != "date" and moment < today - timedelta(data.backdate_days)
+    if late:
+        yield finding(
+            commit.id,
+            "CT830",
+            f"{key} {value} is after the commit that wrote it ({when.isoformat()})",
+            path,
+            "record events when they happen; a date in the future was not witnessed",
+        )
+    elif early and key != "date":
+        yield finding(
+            commit.id,
+            "CT831",
+            f"{key} {value} was written {(when.date() - _day(moment)).days} days later, "
+            f"on {when.date().isoformat()}",
+            path,
+        )
+
+
+def _day(moment: datetime | date) -> date:
+    return moment.date() if isinstance(moment, datetime) else moment
+
+
+# --- closures and closed cases on main -----------------------------------------------------
+
+
+def case_transitions(data: History, order: Mapping[str, int]) -> Iterator[AuditFinding]:
+    by_id = {c.id: c for c in data.commits}
+    line = history.first_parent_line(by_id, data.head)
+    on_line = {c.id for c in line}
+    for commit in line:
+        for change in commit.changes:
+            if not (is_case(change.new_path) or is_case(change.old_path)):
+                continue
+            before = casefacts.status(data.blob(change.old_blob))
+            after = casefacts.status(data.blob(change.new_blob))
+            if data.assignment_by_merge:
+                yield from _assignments(data, commit, change)
+            if after == CLOSED and before != CLOSED:
+                yield from _closure(data, commit, change, by_id, on_line, order)
+            elif before == CLOSED and change.old_blob != change.new_blob:
+                problem = _closed_change(data.blob(change.old_blob), data.blob(change.new_blob))
+                if problem:
+                    yield finding(
+                        commit.id,
+                        "CT820",
+                        f"closed case changed: {problem}",
+                        change.path,
+                        "a closed case changes only through `casetrail reopen` or the "
+                        "records office's retention actions",
+                    )
+
+
+def _closure(
+    data: History,
+    merge: Commit,
+    change: Change,
+    by_id: Mapping[str, Commit],
+    on_line: set[str],
+    order: Mapping[str, int],
+) -> Iterator[AuditFinding]:
+    path = change.path
+    if not merge.is_merge:
+        yield finding(
+            merge.id,
+            "CT810",
+            "the case was closed in a commit made straight on main, not merged by a supervisor",
+            path,
+            "close on a branch (close/<id>) and let a supervisor merge it with a signed merge",
+        )
+        return
+    verdict = data.verdicts.get(merge.id)
+    roster = data.parent_roster(merge.id)
+    signer = verdict.signer if verdict is not None and verdict.good else None
+    if signer is None:
+        yield finding(merge.id, "CT811", "the closure merge has no verified signature", path)
+    elif "supervisor" not in _roles(roster, signer):
+        yield finding(
+            merge.id,
+            "CT811",
+            f"the closure was merged by {signer}, who is not a supervisor",
+            path,
+            "only a supervisor approves a closure, by merging it",
+        )
+    else:
+        team = _team(data.blob(change.new_blob))
+        if signer in team:
+            yield finding(
+                merge.id,
+                "CT812",
+                f"the closure was merged by {signer}, who is on the case's own team",
+                path,
+                "another supervisor must approve the closure",
+            )
+    yield from _unchanged_since_closing(data, merge, change, by_id, on_line, order)
+
+
+_ASSIGNED = re.compile(rb"\bassigned_at:")
+
+
+def _assignments(data: History, commit: Commit, change: Change) -> Iterator[AuditFinding]:
+    """With `audit.assignment_approval: merge`, an assignment reaches main only through a merge
+    signed by the supervisor it names as approver (SOP 003: the lead proposes, a supervisor
+    approves)."""
+    old, new = data.blob(change.old_blob), data.blob(change.new_blob)
+    if new is None or len(_ASSIGNED.findall(new)) <= len(_ASSIGNED.findall(old or b"")):
+        return
+    before = _parsed(old) or {}
+    known = {_freeze(e) for e in before.get("assignments", []) or []}
+    verdict = data.verdicts.get(commit.id)
+    signer = verdict.signer if verdict is not None and verdict.good else None
+    for entry in (_parsed(new) or {}).get("assignments", []) or []:
+        if not isinstance(entry, dict) or _freeze(entry) in known or "approved_by" not in entry:
+            continue
+        approver = str(entry["approved_by"])
+        if not commit.is_merge or signer != approver:
+            how = f"merged by {signer}" if commit.is_merge else "committed straight on main"
+            yield finding(
+                commit.id,
+                "CT815",
+                f"{entry.get('role')} {entry.get('person')} approved by {approver} was {how}",
+                change.path,
+                "the approving supervisor merges the assignment's pull request, signed",
+            )
+
+
+def _freeze(entry: Any) -> str:
+    return repr(sorted(entry.items())) if isinstance(entry, dict) else repr(entry)
+
+
+def _unchanged_since_closing(
+    data: History,
+    merge: Commit,
+    change: Change,
+    by_id: Mapping[str, Commit],
+    on_line: set[str],
+    order: Mapping[str, int],
+) -> Iterator[AuditFinding]:
+    path = change.path
+    touching = []
+    for cid in history.branch_commits(by_id, merge, on_line, order):
+        for step in by_id[cid].changes:
+            if step.new_path == path or step.old_path == path:
+                touching.append((by_id[cid], step))
+    closing = next(
+        (
+            (c, s)
+            for c, s in touching
+            if casefacts.status(data.blob(s.new_blob)) == CLOSED
+            and casefacts.status(data.blob(s.old_blob)) != CLOSED
+        ),
+        None,
+    )
+    if closing is None:
+        yield finding(merge.id, "CT813", "the case was closed in the merge itself", path)
+        return
+    after = [c for c, _ in touching[touching.index(closing) + 1 :]]
+    for later in after:
+        yield finding(
+            merge.id,
+            "CT813",
+            f"the case changed in {later.short} after it was closed in {closing[0].short}",
+            path,
+            "the supervisor approves exactly the closed record: close again after changes",
+        )
+    if not after and closing[1].new_blob != change.new_blob:
+        yield finding(
+            merge.id,
+            "CT813",
+            f"the merge changed the case closed in {closing[0].short}",
+            path,
+        )
+
+
+def _roles(roster: Mapping[str, Any] | None, handle: str) -> set[str]:
+    for person in (roster or {}).get("people", []) or []:
+        if isinstance(person, dict) and person.get("handle") == handle:
+            roles = person.get("roles", [])
+            return {str(r) for r in roles} if isinstance(roles, list) else set()
+    return set()
+
+
+def _parsed(data: bytes | None) -> dict[str, Any] | None:
+    if data is None:
+        return None
+    parsed, _ = document.parse(data)
+    return dict(parsed.front_matter) if parsed is not None else None
+
+
+def _team(data: bytes | None) -> set[str]:
+    """Everyone who was ever the case's handler or resolution officer."""
+    front = _parsed(data) or {}
+    team = set()
+    for entry in front.get("assignments", []) or []:
+        if isinstance(entry, dict) and entry.get("role") in ("handler", "resolution_officer"):
+            team.add(str(entry.get("person")))
+    return team
+
+
+_ARMOR = re.compile(r"-----BEGIN AGE ENCRYPTED FILE-----.*?-----END AGE ENCRYPTED FILE-----", re.S)
+
+
+def _closed_change(old: bytes | None, new: bytes | None) -> str | None:
+    """Why a change to a closed case is not allowed, or None if it is a reopening, a
+    retention action or a re-encryption (rekey) that leaves the record as it was."""
+    if new is None:
+        return "the file was deleted"
+    before, after = _parsed(old), _parsed(new)
+    if before is None or after is None:
+        return "a version does not read as a case"
+    if after.get("status") != CLOSED:
+        reopened = len(after.get("reopenings", []) or []) > len(before.get("reopenings", []) or [])
+        return None if reopened else f"status became {after.get('status')} without a reopening"
+    if _comparable(before) != _comparable(after):
+        keys = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+        return "changed " + ", ".join(keys)
+    if _ARMOR.sub("", _body(old)) != _ARMOR.sub("", _body(new)):
+        return "its text changed"
+    return None
+
+
+def _comparable(front: Mapping[str, Any]) -> dict[str, Any]:
+    """The front matter without what retention and rekey may change."""
+    kept = {k: v for k, v in front.items() if k not in RETENTION_KEYS}
+    documents = kept.get("attachments")
+    if isinstance(documents, list):
+        kept["attachments"] = [
+            {k: v for k, v in d.items() if k != "keyset"} if isinstance(d, dict) else d
+            for d in documents
+        ]
+    return kept
+
+
+def _body(data: bytes | None) -> str:
+    text = (data or b"").decode("utf-8", "replace")
+    parts = text.split("\n---", 2)
+    return parts[-1] if len(parts) == 3 else text
+
+
+# --- counting ------------------------------------------------------------------------------
+
+
+def counts(found: Sequence[AuditFinding]) -> Counter[str]:
+    return Counter(f.severity.value for f in found)
