@@ -229,7 +229,8 @@ def test_the_commit_before_the_trust_root_need_not_be_signed(tmp_path: Path) -> 
     assert_found(kit, "CT801", {late})
 
 
-def test_a_trust_root_not_in_the_history(kit: History) -> None:
+def test_a_trust_root_not_in_the_history(tmp_path: Path) -> None:
+    kit = History.create(tmp_path / "elsewhere", trust_root=False)
     elsewhere = "0123456789abcdef0123456789abcdef01234567"
     kit.set_trust_root(elsewhere)
     bad = kit.commit("hlindqvist", "Policy: a trust root from elsewhere")
@@ -238,6 +239,16 @@ def test_a_trust_root_not_in_the_history(kit: History) -> None:
     # Named by the missing trust root itself, or by the commit that names it.
     assert by_code(found, "CT841") <= {elsewhere, bad}, found
     assert {f.path for f in found if f.code == "CT841"} <= {"schema/policy.yaml", None}
+
+
+def test_a_trust_root_moved_later_is_found_and_the_first_stays(kit: History) -> None:
+    """Moving the trust root forward would exempt the commits it skips."""
+    unsigned = kit.unsigned_commit("bkoch", "Unsigned", files={"notes/n.txt": "n\n"})
+    kit.set_trust_root(unsigned)
+    moved = kit.commit("hlindqvist", "Policy: a later trust root")
+    exit_code, found = audited(kit)
+    assert exit_code == 1 and by_code(found, "CT842") == {moved}, found
+    assert unsigned in by_code(found, "CT801"), found
 
 
 def test_a_tampered_commit_does_not_verify(kit: History) -> None:
@@ -379,13 +390,26 @@ def test_a_revoked_key_whatever_the_date(kit: History, cid: str, claimed: int) -
     assert_found(kit, "CT806", {bad})
 
 
-def test_an_unreadable_roster(kit: History) -> None:
+def test_an_unreadable_roster_is_not_honoured(kit: History) -> None:
+    """A roster nobody can read authorises nobody: the commit that broke it is refused
+    (CT809) and what follows is judged by the last readable roster."""
     roster = kit.read("schema/roster.yaml")
     broke = kit.commit("hlindqvist", "Roster: broken",
                        files={"schema/roster.yaml": roster.replace("people:", "people: [", 1)})  # fmt: skip
     after = kit.commit("hlindqvist", "Roster: fixed", files={"schema/roster.yaml": roster})
-    found = assert_found(kit, "CT808", {after})
-    assert broke not in by_code(found, "CT808")
+    found = assert_found(kit, "CT809", {broke})
+    assert not {f for f in found if f.commit == after}, found
+
+
+def test_only_the_records_office_changes_the_roster(kit: History, cid: str) -> None:
+    """An intake officer who makes himself a supervisor on main, then approves a closure."""
+    kit.add_role("amartin", "supervisor")
+    promoted = kit.commit("amartin", "Roster: amartin is a supervisor")
+    close_on_branch(kit, cid)
+    merge = kit.merge("amartin", "close")
+    exit_code, found = audited(kit)
+    assert exit_code == 1 and by_code(found, "CT809") == {promoted}, found
+    assert by_code(found, "CT811") == {merge}, found
 
 
 # ---- closures -------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from casetrail.core import casefacts, history
-from casetrail.shell import git
+from casetrail.shell import git, trail
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -47,7 +47,7 @@ def repo(tmp_path: Path) -> Path:
 
 
 def test_one_pass_reads_commits_changes_merges_and_renames(repo: Path) -> None:
-    commits = history.parse_log(git.log(repo, ["HEAD"]))
+    commits = trail.read_history(repo, ["HEAD"])
     subjects = [c.subject for c in commits]
     assert subjects[0] == "one" and subjects[-1] == "rename" and len(commits) == 5
     by_subject = {c.subject.split("\x1f")[0]: c for c in commits}
@@ -60,7 +60,7 @@ def test_one_pass_reads_commits_changes_merges_and_renames(repo: Path) -> None:
 
 
 def test_blob_at_follows_first_parents(repo: Path) -> None:
-    commits = history.parse_log(git.log(repo, ["HEAD"]))
+    commits = trail.read_history(repo, ["HEAD"])
     blobs = history.blob_at(commits, "schema/roster.yaml", {})
     contents = git.read_objects(repo, [b for b in blobs.values() if b])
     by_subject = {c.subject.split("\x1f")[0]: c.id for c in commits}
@@ -69,7 +69,7 @@ def test_blob_at_follows_first_parents(repo: Path) -> None:
 
 
 def test_effective_time_never_goes_below_a_parent(repo: Path) -> None:
-    commits = history.parse_log(git.log(repo, ["HEAD"]))
+    commits = trail.read_history(repo, ["HEAD"])
     times = history.effective_times(commits)
     by_subject = {c.subject.split("\x1f")[0]: c for c in commits}
     two = by_subject["two"]
@@ -78,7 +78,7 @@ def test_effective_time_never_goes_below_a_parent(repo: Path) -> None:
 
 
 def test_first_parent_line_and_branch_commits(repo: Path) -> None:
-    commits = history.parse_log(git.log(repo, ["HEAD"]))
+    commits = trail.read_history(repo, ["HEAD"])
     by_id = {c.id: c for c in commits}
     head = commits[-1].id
     line = history.first_parent_line(by_id, head)
@@ -87,6 +87,18 @@ def test_first_parent_line_and_branch_commits(repo: Path) -> None:
     order = {c.id: i for i, c in enumerate(commits)}
     brought = history.branch_commits(by_id, merge, {c.id for c in line}, order)
     assert [by_id[c].subject.split("\x1f")[0] for c in brought] == ["two"]
+
+
+def test_a_subject_cannot_forge_a_record(repo: Path) -> None:
+    """Names and subjects are free text: separators carry a nonce they cannot predict."""
+    head = _git(repo, "rev-parse", "HEAD")
+    forged = f"x\x1e{head}\x1f\x1fEvil\x1fe@x\x1f2026-01-01T00:00:00+00:00\x1d"
+    (repo / "c").write_text("c\n")
+    _git(repo, "add", "c")
+    _git(repo, "commit", "-qm", forged, date="2026-11-06T10:00:00+01:00")
+    commits = trail.read_history(repo, ["HEAD"])
+    assert len(commits) == 6 and commits[-1].subject == forged
+    assert [c.path for c in commits[-1].changes] == ["c"]
 
 
 def test_read_objects_reports_missing_names(repo: Path) -> None:

@@ -63,7 +63,8 @@ def audit(
         timezone = trail.timezone_of(policy)
         found: list[rules.AuditFinding] = []
         revisions = [head]
-        trust_root = _trust_root(root, policy, head, found)
+        trust_root, about_root = trail.trust_root(root, head)
+        found += about_root
         if trust_root:
             revisions.append(f"^{trust_root}")
         if base is not None:
@@ -77,6 +78,8 @@ def audit(
     previous_head = previous["head"] if previous else None
     if previous and previous_head and not git.is_ancestor(root, previous_head, head):
         found.insert(0, _rewritten(previous_head, head, previous))
+    if previous and previous.get("trust_root") not in (None, trust_root):
+        found.insert(0, _root_moved(previous, trust_root))
     report = AuditReport(
         found,
         head,
@@ -112,28 +115,6 @@ def _settings(policy: Any) -> tuple[int, bool]:
     return days, settings.get("assignment_approval") == "merge"
 
 
-def _trust_root(root: Path, policy: Any, head: str, found: list[Any]) -> str | None:
-    from casetrail.core import audit as rules
-    from casetrail.shell import git
-
-    named = policy.get("trust_root") if isinstance(policy, dict) else None
-    if not isinstance(named, str) or not named:
-        return None
-    resolved = git.resolve(root, named)
-    if resolved is None or not git.is_ancestor(root, resolved, head):
-        found.append(
-            rules.finding(
-                named,
-                "CT841",
-                f"the trust root {named[:12]} named in schema/policy.yaml is not in this "
-                "history; every commit is audited instead",
-                "schema/policy.yaml",
-            )
-        )
-        return None
-    return resolved
-
-
 def _rewritten(previous: str, head: str, record: dict[str, Any]) -> Any:
     from casetrail.core import audit as rules
 
@@ -144,6 +125,19 @@ def _rewritten(previous: str, head: str, record: dict[str, Any]) -> Any:
         f"the head audited at {when} ({previous[:12]}) is no longer in the history of "
         f"{head[:12]}: main was rewritten (force-pushed) since",
         hint="restore the rewritten commits from a clone or a backup and find out who pushed",
+    )
+
+
+def _root_moved(record: dict[str, Any], trust_root: str | None) -> Any:
+    from casetrail.core import audit as rules
+
+    was = str(record["trust_root"])
+    return rules.finding(
+        was,
+        "CT842",
+        f"the last audit ({record.get('audited_at', '?')}) started from trust root {was[:12]}, "
+        f"this one from {trust_root[:12] if trust_root else 'none'}",
+        "schema/policy.yaml",
     )
 
 

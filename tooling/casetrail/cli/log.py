@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from casetrail.cli.common import case_path
-from casetrail.cli.main import repository_root
+from casetrail.cli.main import UserError, repository_root
 
 
 @click.command()
@@ -28,20 +28,18 @@ def log(ctx: click.Context, case: str, fmt: str) -> int:
     first, with its time, author, signer and verification, and what changed in words.
 
     Reads no key: encrypted sections show only that they changed. Verification is the audit's
-    verdict where `casetrail audit` has run in this clone, else checked now."""
-    from casetrail.core import history
-    from casetrail.shell import git, trail
+    verdict: the first `log` or `audit` in a clone verifies the history once, later runs
+    verify only new commits."""
+    from casetrail.shell import trail
 
     root = repository_root(ctx)
     path = case_path(root, case)
     try:
         trail.require_full_history(root)
+        commits = trail.read_file_history(root, path)
+        found = _verdicts(root, commits)
     except trail.TrailError as error:
-        from casetrail.cli.main import UserError
-
         raise UserError(str(error)) from None
-    commits = list(reversed(history.parse_log(git.log_path(root, path))))
-    found = _verdicts(root, commits)
     entries = [
         _entry(commit, found.get(commit.id), words) for commit, words in _words(root, commits)
     ]
@@ -88,7 +86,7 @@ def _verdicts(root: Path, commits: Sequence[Any]) -> Mapping[str, Any]:
     missing = [c.id for c in commits if c.id not in found]
     if missing:
         head = trail.resolve(root, "HEAD")
-        base = trail.trust_root(root, head, trail.policy_at(root, head) or {})
+        base, _ = trail.trust_root(root, head)
         if base is None or any(not git.is_ancestor(root, c, base) for c in missing):
             found = trail.verify_history(root)
     return found

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
-from casetrail.core import casefacts, document, history
+from casetrail.core import casefacts, document, history, signers
 from casetrail.core.diagnostics import Severity
 from casetrail.core.history import Change, Commit
 from casetrail.core.verdicts import Verdict
@@ -18,8 +18,6 @@ from casetrail.core.verdicts import Verdict
 CASE_PATH = re.compile(r"^cases/\d{4}/[^/]+\.md$")
 CLOCK_SKEW = timedelta(minutes=10)
 CLOSED = "closed"
-# Front matter keys the records office's retention actions may change on a closed case.
-RETENTION_KEYS = frozenset({"retention", "legal_hold"})
 
 # code: (name, summary, severity); `casetrail rules` lists them too.
 SUMMARIES: dict[str, tuple[str, str, Severity]] = {
@@ -35,6 +33,11 @@ SUMMARIES: dict[str, tuple[str, str, Severity]] = {
     "CT806": ("revoked-key", "key revoked", Severity.ERROR),
     "CT807": ("commit-before-parent", "commit dated before its parent", Severity.WARNING),
     "CT808": ("roster-unreadable", "roster of the parent commit unreadable", Severity.ERROR),
+    "CT809": (
+        "schema-change-not-honoured",
+        "roster or policy changed on main by someone other than the records office",
+        Severity.ERROR,
+    ),
     "CT810": ("closed-without-merge", "case closed on main without a merge", Severity.ERROR),
     "CT811": (
         "closure-not-by-supervisor",
@@ -60,6 +63,7 @@ SUMMARIES: dict[str, tuple[str, str, Severity]] = {
         Severity.WARNING,
     ),
     "CT840": ("history-rewritten", "history rewritten since the last audit", Severity.ERROR),
+    "CT842": ("trust-root-moved", "trust root changed after it was set", Severity.ERROR),
     "CT841": ("trust-root-missing", "trust root not in this history", Severity.ERROR),
 }
 
@@ -100,6 +104,33 @@ class History:
     zone: tzinfo
     backdate_days: int = 14
     assignment_by_merge: bool = False  # policy audit.assignment_approval: merge
+    refused: Mapping[str, str] = field(default_factory=dict)  # schema/ changes not honoured
+
+
+def trust_root_history(
+    values: Sequence[tuple[str, object]],
+) -> tuple[str | None, list[AuditFinding]]:
+    """The trust root in force, from the policy's `trust_root` along main's line (oldest
+    first, one entry per commit that changed the policy): the first one ever named. Any later
+    change is a finding: moving it forward would exempt the commits it skips."""
+    original: str | None = None
+    moved = []
+    for commit, value in values:
+        named = value if isinstance(value, str) and value else None
+        if original is None:
+            original = named
+        elif named != original:
+            moved.append(
+                finding(
+                    commit,
+                    "CT842",
+                    f"trust_root changed from {original[:12]} to "
+                    f"{named[:12] if named else 'nothing'}; the first one stays in force",
+                    "schema/policy.yaml",
+                    "the trust root is set once, when signing starts",
+                )
+            )
+    return original, moved
 
 
 def is_case(path: str | None) -> bool:
@@ -147,11 +178,10 @@ _HINTS = {
 
 
 def dated_entries(data: History) -> Iterator[AuditFinding]:
-    """Entries a commit added, dated after it (an error) or long before it (a warning). Merges
-    are skipped: what they bring in was written, and is judged, on the branch."""
+    """Entries a commit added, dated after it (an error) or long before it (a warning). What
+    a merge brings in was written, and is judged, on its branch: a merge answers only for
+    entries in none of its parents (an evil merge)."""
     for commit in data.commits:
-        if commit.is_merge:
-            continue
         when = commit.committer_time
         today = when.astimezone(data.zone).date()
         for change in commit.changes:
@@ -160,8 +190,15 @@ def dated_entries(data: History) -> Iterator[AuditFinding]:
             added = casefacts.events(data.blob(change.new_blob)) - casefacts.events(
                 data.blob(change.old_blob)
             )
+            for parent in commit.parents[1:]:
+                added -= casefacts.events(data.blob(merged_name(parent, change.path)))
             for key, value in sorted(added):
                 yield from _dated(commit, change.path, key, value, when, today, data)
+
+
+def merged_name(parent: str, path: str) -> str:
+    """How the shell names the version of `path` in a merge's other parent."""
+    return f"{parent}:{path}"
 
 
 def _dated(
@@ -211,25 +248,36 @@ def case_transitions(data: History, order: Mapping[str, int]) -> Iterator[AuditF
     line = history.first_parent_line(by_id, data.head)
     on_line = {c.id for c in line}
     for commit in line:
+        if commit.id in data.refused:
+            yield finding(
+                commit.id,
+                "CT809",
+                f"schema/ {data.refused[commit.id]}; later commits are judged without it",
+                "schema/",
+                "a records officer changes the roster and policy (or merges the change)",
+            )
         for change in commit.changes:
             if not (is_case(change.new_path) or is_case(change.old_path)):
                 continue
-            before = casefacts.status(data.blob(change.old_blob))
-            after = casefacts.status(data.blob(change.new_blob))
+            # A case is in the records only at a case path: a file parked elsewhere and moved
+            # back arrives as new, so it cannot dodge the closure rules.
+            old = data.blob(change.old_blob) if is_case(change.old_path) else None
+            new = data.blob(change.new_blob) if is_case(change.new_path) else None
+            before, after = casefacts.status(old), casefacts.status(new)
             if data.assignment_by_merge:
                 yield from _assignments(data, commit, change)
             if after == CLOSED and before != CLOSED:
                 yield from _closure(data, commit, change, by_id, on_line, order)
-            elif before == CLOSED and change.old_blob != change.new_blob:
-                problem = _closed_change(data.blob(change.old_blob), data.blob(change.new_blob))
+            elif before == CLOSED and (new is None or change.old_blob != change.new_blob):
+                problem = _closed_change(data, commit, old, new, change)
                 if problem:
                     yield finding(
                         commit.id,
                         "CT820",
                         f"closed case changed: {problem}",
                         change.path,
-                        "a closed case changes only through `casetrail reopen` or the "
-                        "records office's retention actions",
+                        "a closed case changes only through `casetrail reopen` (a supervisor) "
+                        "or the records office's retention actions",
                     )
 
 
@@ -246,17 +294,19 @@ def _closure(
         yield finding(
             merge.id,
             "CT810",
-            "the case was closed in a commit made straight on main, not merged by a supervisor",
+            "the case reached main closed without a merge (a commit made straight on main, "
+            "or a fast-forward): no supervisor approved it by merging",
             path,
             "close on a branch (close/<id>) and let a supervisor merge it with a signed merge",
         )
         return
+    touching = _touching(by_id, merge, path, on_line, order)
     verdict = data.verdicts.get(merge.id)
     roster = data.parent_roster(merge.id)
     signer = verdict.signer if verdict is not None and verdict.good else None
     if signer is None:
         yield finding(merge.id, "CT811", "the closure merge has no verified signature", path)
-    elif "supervisor" not in _roles(roster, signer):
+    elif "supervisor" not in signers.roles(roster, signer):
         yield finding(
             merge.id,
             "CT811",
@@ -265,8 +315,9 @@ def _closure(
             "only a supervisor approves a closure, by merging it",
         )
     else:
-        team = _team(data.blob(change.new_blob))
-        if signer in team:
+        versions = [change.old_blob, change.new_blob]
+        versions += [b for _, s in touching for b in (s.old_blob, s.new_blob)]
+        if signer in _team(*map(data.blob, versions)):
             yield finding(
                 merge.id,
                 "CT812",
@@ -274,7 +325,23 @@ def _closure(
                 path,
                 "another supervisor must approve the closure",
             )
-    yield from _unchanged_since_closing(data, merge, change, by_id, on_line, order)
+    yield from _unchanged_since_closing(data, merge, change, touching)
+
+
+def _touching(
+    by_id: Mapping[str, Commit],
+    merge: Commit,
+    path: str,
+    on_line: set[str],
+    order: Mapping[str, int],
+) -> list[tuple[Commit, Change]]:
+    """The changes to `path` on the branch a merge brought in, in order."""
+    touching = []
+    for cid in history.branch_commits(by_id, merge, on_line, order):
+        for step in by_id[cid].changes:
+            if step.new_path == path or step.old_path == path:
+                touching.append((by_id[cid], step))
+    return touching
 
 
 _ASSIGNED = re.compile(rb"\bassigned_at:")
@@ -311,19 +378,9 @@ def _freeze(entry: Any) -> str:
 
 
 def _unchanged_since_closing(
-    data: History,
-    merge: Commit,
-    change: Change,
-    by_id: Mapping[str, Commit],
-    on_line: set[str],
-    order: Mapping[str, int],
+    data: History, merge: Commit, change: Change, touching: list[tuple[Commit, Change]]
 ) -> Iterator[AuditFinding]:
     path = change.path
-    touching = []
-    for cid in history.branch_commits(by_id, merge, on_line, order):
-        for step in by_id[cid].changes:
-            if step.new_path == path or step.old_path == path:
-                touching.append((by_id[cid], step))
     closing = next(
         (
             (c, s)
@@ -354,14 +411,6 @@ def _unchanged_since_closing(
         )
 
 
-def _roles(roster: Mapping[str, Any] | None, handle: str) -> set[str]:
-    for person in (roster or {}).get("people", []) or []:
-        if isinstance(person, dict) and person.get("handle") == handle:
-            roles = person.get("roles", [])
-            return {str(r) for r in roles} if isinstance(roles, list) else set()
-    return set()
-
-
 def _parsed(data: bytes | None) -> dict[str, Any] | None:
     if data is None:
         return None
@@ -369,41 +418,52 @@ def _parsed(data: bytes | None) -> dict[str, Any] | None:
     return dict(parsed.front_matter) if parsed is not None else None
 
 
-def _team(data: bytes | None) -> set[str]:
-    """Everyone who was ever the case's handler or resolution officer."""
-    front = _parsed(data) or {}
+def _team(*versions: bytes | None) -> set[str]:
+    """Everyone any of these versions names as the case's handler or resolution officer."""
     team = set()
-    for entry in front.get("assignments", []) or []:
-        if isinstance(entry, dict) and entry.get("role") in ("handler", "resolution_officer"):
-            team.add(str(entry.get("person")))
+    for data in versions:
+        for entry in (_parsed(data) or {}).get("assignments", []) or []:
+            if isinstance(entry, dict) and entry.get("role") in ("handler", "resolution_officer"):
+                team.add(str(entry.get("person")))
     return team
 
 
 _ARMOR = re.compile(r"-----BEGIN AGE ENCRYPTED FILE-----.*?-----END AGE ENCRYPTED FILE-----", re.S)
 
 
-def _closed_change(old: bytes | None, new: bytes | None) -> str | None:
-    """Why a change to a closed case is not allowed, or None if it is a reopening, a
-    retention action or a re-encryption (rekey) that leaves the record as it was."""
+def _closed_change(
+    data: History, commit: Commit, old: bytes | None, new: bytes | None, change: Change
+) -> str | None:
+    """Why a change to a closed case is not allowed, or None if it is a reopening signed by a
+    supervisor, a retention change signed by a records officer, or a re-encryption (rekey)
+    that leaves the record as it was."""
     if new is None:
+        if change.new_path is not None:
+            return f"moved out of the records, to {change.new_path}"
         return "the file was deleted"
     before, after = _parsed(old), _parsed(new)
     if before is None or after is None:
         return "a version does not read as a case"
+    verdict = data.verdicts.get(commit.id)
+    signer = verdict.signer if verdict is not None and verdict.good else None
+    held = signers.roles(data.parent_roster(commit.id), signer) if signer else frozenset()
     if after.get("status") != CLOSED:
-        reopened = len(after.get("reopenings", []) or []) > len(before.get("reopenings", []) or [])
-        return None if reopened else f"status became {after.get('status')} without a reopening"
-    if _comparable(before) != _comparable(after):
+        if len(after.get("reopenings", []) or []) <= len(before.get("reopenings", []) or []):
+            return f"status became {after.get('status')} without a reopening"
+        return None if "supervisor" in held else f"reopened, but not by a supervisor ({signer})"
+    if _comparable(before, keep_retention=False) != _comparable(after, keep_retention=False):
         keys = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
         return "changed " + ", ".join(keys)
     if _ARMOR.sub("", _body(old)) != _ARMOR.sub("", _body(new)):
         return "its text changed"
+    if before.get("retention") != after.get("retention") and "records_officer" not in held:
+        return f"retention changed, but not by a records officer ({signer})"
     return None
 
 
-def _comparable(front: Mapping[str, Any]) -> dict[str, Any]:
-    """The front matter without what retention and rekey may change."""
-    kept = {k: v for k, v in front.items() if k not in RETENTION_KEYS}
+def _comparable(front: Mapping[str, Any], keep_retention: bool = True) -> dict[str, Any]:
+    """The front matter without what rekey may change (and retention, unless kept)."""
+    kept = {k: v for k, v in front.items() if keep_retention or k != "retention"}
     documents = kept.get("attachments")
     if isinstance(documents, list):
         kept["attachments"] = [
@@ -414,9 +474,10 @@ def _comparable(front: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _body(data: bytes | None) -> str:
-    text = (data or b"").decode("utf-8", "replace")
-    parts = text.split("\n---", 2)
-    return parts[-1] if len(parts) == 3 else text
+    """The text after the front matter."""
+    text = data or b""
+    found = casefacts.FRONT_MATTER.match(text)
+    return text[found.end() if found else 0 :].decode("utf-8", "replace")
 
 
 # --- counting ------------------------------------------------------------------------------

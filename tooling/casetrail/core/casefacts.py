@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from datetime import date, datetime, tzinfo
 
-_FRONT_MATTER = re.compile(rb"\A---\r?\n(.*?)^---[ \t]*\r?$", re.DOTALL | re.MULTILINE)
+FRONT_MATTER = re.compile(rb"\A---\r?\n(.*?)^---[ \t]*\r?$", re.DOTALL | re.MULTILINE)
 _STATUS = re.compile(rb"^status:[ \t]*[\"']?([A-Za-z_]+)[\"']?[ \t]*(?:#.*)?\r?$", re.MULTILINE)
 # `key: "2026-11-03T10:40:00+01:00"` or `key: 2026-11-03`, in block or flow style.
 _DATED = re.compile(
@@ -24,7 +24,7 @@ _EVENT_KEY = re.compile(rb"^(?:at|date|[a-z_]+_at)$")
 
 
 def front_matter(data: bytes) -> bytes:
-    found = _FRONT_MATTER.match(data)
+    found = FRONT_MATTER.match(data)
     return found.group(1) if found else b""
 
 
@@ -32,8 +32,24 @@ def status(data: bytes | None) -> str | None:
     """The case's status, or None (no file, or no readable status line)."""
     if data is None:
         return None
-    found = _STATUS.search(front_matter(data))
-    return found.group(1).decode() if found else None
+    front = front_matter(data)
+    found = _STATUS.search(front)
+    if found:
+        return found.group(1).decode()
+    if b"status" not in front:
+        return None
+    return _status_by_yaml(front)  # an unusual layout (quoted key, flow style): read it all
+
+
+def _status_by_yaml(front: bytes) -> str | None:
+    import yaml
+
+    try:
+        value = yaml.load(front, Loader=yaml.CBaseLoader)  # strings only: no type guessing
+    except yaml.YAMLError:
+        return None
+    status = value.get("status") if isinstance(value, dict) else None
+    return status if isinstance(status, str) else None
 
 
 def events(data: bytes | None) -> Counter[tuple[str, str]]:

@@ -1,19 +1,22 @@
 """Git history as data: the one-pass `git log` parsed into commits and their file changes.
 
-The shell runs git once with LOG_FORMAT and LOG_OPTIONS; everything after that is pure. Each
+The shell runs git once with log_format(nonce) and LOG_OPTIONS; everything after that is
+pure. Each
 commit's changes are against its first parent, so along main's first-parent line they say what
 a merge brought in, and along a branch what each commit did.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-# Fields of one commit, separated by 0x1f; the subject is last so it may hold anything but
-# the separators. Records start with 0x1e.
-LOG_FORMAT = "%x1e%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%cn%x1f%ce%x1f%cI%x1f%s"
+# Names and subjects are free text that anyone committing can choose, so the separators carry
+# a nonce chosen per run: a subject cannot forge a record it cannot predict.
+_FIELDS = ("%H", "%P", "%an", "%ae", "%aI", "%cn", "%ce", "%cI", "%s")
+_ID = re.compile(r"[0-9a-f]{40}")
 LOG_OPTIONS = (
     "-z",
     "--raw",
@@ -66,15 +69,39 @@ class Commit:
         return self.id[:12]
 
 
-def parse_log(out: bytes) -> list[Commit]:
-    """Commits from `git log --format=LOG_FORMAT LOG_OPTIONS`, in git's order."""
+def is_commit_id(value: object) -> bool:
+    """A full 40-hex commit id (never a ref name, which could point anywhere)."""
+    return isinstance(value, str) and bool(_ID.fullmatch(value))
+
+
+def _marks(nonce: str) -> tuple[str, str, str]:
+    """Record start, field separator and header end, each with the run's nonce."""
+    return f"%x1e{nonce}%x1e", f"%x1f{nonce}%x1f", f"%x1d{nonce}%x1d"
+
+
+def log_format(nonce: str) -> str:
+    """The `git log --format` for one run; `nonce` is random hex, fresh each run."""
+    start, between, end = _marks(nonce)
+    return start + between.join(_FIELDS) + end
+
+
+def parse_log(out: bytes, nonce: str) -> list[Commit]:
+    """Commits from `git log --format=log_format(nonce) LOG_OPTIONS`, in git's order."""
+    start, between, end = (
+        m.replace("%x1e", "\x1e").replace("%x1f", "\x1f").replace("%x1d", "\x1d").encode()
+        for m in _marks(nonce)
+    )
     commits = []
-    for record in out.split(b"\x1e")[1:]:
-        header, _, raw = record.partition(b"\0")
-        fields = header.decode("utf-8", "replace").split("\x1f", 8)
-        if len(fields) != 9:
+    seen: set[str] = set()
+    for record in out.split(start)[1:]:
+        header, found, raw = record.partition(end)
+        fields = header.decode("utf-8", "replace").split(between.decode())
+        if not found or len(fields) != len(_FIELDS):
             raise HistoryError(f"unexpected git log record: {header[:80]!r}")
         cid, parents, an, ae, at, cn, ce, ct, subject = fields
+        if not _ID.fullmatch(cid) or cid in seen or not all(map(_ID.fullmatch, parents.split())):
+            raise HistoryError(f"unexpected git log record for {cid[:40]!r}")
+        seen.add(cid)
         try:
             author_time, committer_time = datetime.fromisoformat(at), datetime.fromisoformat(ct)
         except ValueError:
@@ -97,7 +124,7 @@ def parse_log(out: bytes) -> list[Commit]:
 
 
 def _changes(raw: bytes) -> Iterator[Change]:
-    parts = raw.lstrip(b"\n").split(b"\0")
+    parts = raw.lstrip(b"\0\n").split(b"\0")
     index = 0
     while index < len(parts) and parts[index].startswith(b":"):
         meta = parts[index][1:].decode("ascii", "replace").split()

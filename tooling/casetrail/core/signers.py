@@ -108,6 +108,21 @@ def _entries(person: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
     return (entry for entry in keys if isinstance(entry, Mapping))
 
 
+def entry(roster: Mapping[str, Any] | None, handle: str) -> Mapping[str, Any] | None:
+    """The roster's entry for `handle` (None if absent or the roster is unreadable)."""
+    people = roster.get("people") if isinstance(roster, Mapping) else None
+    for person in people if isinstance(people, list | tuple) else ():
+        if isinstance(person, Mapping) and person.get("handle") == handle:
+            return person
+    return None
+
+
+def roles(roster: Mapping[str, Any] | None, handle: str) -> frozenset[str]:
+    """The roles the roster gives `handle` (none if absent or unreadable)."""
+    person = entry(roster, handle)
+    return _roles(person.get("roles")) if person is not None else frozenset()
+
+
 def signing_keys(roster: Mapping[str, Any]) -> list[SigningKey]:
     """Every well-formed signing key entry of the roster, sorted by handle, then start date,
     then key. Malformed people or entries (missing handle or e-mail, an unreadable key or date,

@@ -14,7 +14,7 @@ from typing import Any
 
 from casetrail.core import signers, sshsig
 
-VERSION = 1
+VERSION = 2
 
 UNSIGNED = "CT801"
 BAD = "CT802"

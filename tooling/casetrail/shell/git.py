@@ -198,26 +198,25 @@ def merge_file(base: bytes, ours: bytes, theirs: bytes) -> tuple[bytes, int]:
 # --- history (the audit trail) -------------------------------------------------------------
 
 
-def log(root: Path, revisions: list[str], paths: list[str] | None = None) -> bytes:
+def log(root: Path, revisions: list[str], nonce: str) -> bytes:
     """One `git log` over `revisions` with every field the audit needs, parents before
     children (see core.history for the format)."""
-    from casetrail.core.history import LOG_FORMAT, LOG_OPTIONS
+    from casetrail.core.history import LOG_OPTIONS, log_format
 
-    args = ["log", f"--format={LOG_FORMAT}", *LOG_OPTIONS, "--topo-order", "--reverse"]
-    args += [*revisions, "--"]
-    return _run(root, *args, *(paths or []))
+    args = ["log", f"--format={log_format(nonce)}", *LOG_OPTIONS, "--topo-order", "--reverse"]
+    return _run(root, *args, *revisions, "--")
 
 
-def log_path(root: Path, path: str) -> bytes:
+def log_path(root: Path, path: str, nonce: str) -> bytes:
     """The commits that changed one file, following renames, merges included (a merge is
     listed when it changed the file against its first parent). Newest first: git cannot
     combine --follow with --reverse."""
-    from casetrail.core.history import LOG_FORMAT, LOG_OPTIONS
+    from casetrail.core.history import LOG_OPTIONS, log_format
 
     return _run(
         root,
         "log",
-        f"--format={LOG_FORMAT}",
+        f"--format={log_format(nonce)}",
         *LOG_OPTIONS,
         "--follow",
         "--topo-order",
@@ -306,3 +305,9 @@ def common_git_dir(root: Path) -> Path:
 def write_commit_graph(root: Path) -> None:
     """The commit-graph of every reachable commit, with changed-path (Bloom) filters."""
     _run(root, "commit-graph", "write", "--reachable", "--changed-paths")
+
+
+def first_parent_commits(root: Path, head: str, path: str) -> list[str]:
+    """The commits on `head`'s first-parent line that changed `path`, oldest first."""
+    out = _run(root, "log", "--first-parent", "--reverse", "--format=%H", head, "--", path)
+    return out.decode().split()

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from casetrail.core import audit, history, verdicts, yamlstrict
 from casetrail.core.history import POLICY, ROSTER, Commit
@@ -27,22 +28,36 @@ class TrailError(Exception):
     """The history cannot be audited as asked (shallow clone, unknown revision...)."""
 
 
+@dataclass
+class _Judged:
+    verdicts: dict[str, verdicts.Verdict]
+    rosters: dict[str, Mapping[str, Any] | None]  # the roster each commit was judged by
+    refused: dict[str, str]  # commits whose change to schema/ was not honoured, and why
+    newly: int
+
+
 @dataclass(frozen=True)
 class Trail:
     commits: list[Commit]
     head: str
-    verdicts: dict[str, verdicts.Verdict]
+    judged: _Judged
     rosters: dict[str, Mapping[str, Any] | None]  # by commit id: the roster AT the commit
-    judged_by: dict[str, Mapping[str, Any] | None]  # by commit id: the roster that judged it
     policies: dict[str, Mapping[str, Any] | None]  # by commit id: the policy AT the commit
     case_blobs: dict[str, bytes | None]
     timezone: str
-    newly_verified: int
+
+    @property
+    def verdicts(self) -> dict[str, verdicts.Verdict]:
+        return self.judged.verdicts
+
+    @property
+    def newly_verified(self) -> int:
+        return self.judged.newly
 
     def parent_roster(self, commit_id: str) -> Mapping[str, Any] | None:
-        """The roster a commit was judged by (its first parent's, as verified commits left
-        it; the introduction commit, having no parent, by the one it brings)."""
-        return self.judged_by.get(commit_id)
+        """The roster a commit was judged by: its first parent's, as honoured changes left
+        it (the introduction commit, having no parent, by the one it brings)."""
+        return self.judged.rosters.get(commit_id)
 
     @property
     def by_id(self) -> dict[str, Commit]:
@@ -58,6 +73,7 @@ class Trail:
             ZoneInfo(self.timezone),
             backdate_days,
             assignment_by_merge,
+            self.judged.refused,
         )
 
 
@@ -94,19 +110,44 @@ def timezone_of(policy: Mapping[str, Any]) -> str:
     """The office's time zone from a policy (UTC if it names none)."""
     calendar = policy.get("calendar")
     zone = calendar.get("timezone") if isinstance(calendar, dict) else None
-    return zone if isinstance(zone, str) else DEFAULT_ZONE
+    if not isinstance(zone, str):
+        return DEFAULT_ZONE
+    try:  # `check` reports an unknown zone (CT602); history is judged in UTC meanwhile
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return DEFAULT_ZONE
+    return zone
+
+
+def read_history(root: Path, revisions: Sequence[str]) -> list[Commit]:
+    """The commits of `revisions`, parents before children, in one `git log`."""
+    nonce = secrets.token_hex(12)
+    return _parsed(git.log(root, list(revisions), nonce), nonce)
+
+
+def read_file_history(root: Path, path: str) -> list[Commit]:
+    """The commits that changed `path` (following renames), oldest first."""
+    nonce = secrets.token_hex(12)
+    return list(reversed(_parsed(git.log_path(root, path, nonce), nonce)))
+
+
+def _parsed(out: bytes, nonce: str) -> list[Commit]:
+    try:
+        return history.parse_log(out, nonce)
+    except history.HistoryError as error:
+        raise TrailError(f"cannot read the history: {error}") from None
 
 
 def gather(
     root: Path, revisions: Sequence[str], head: str, timezone: str, keep: bool = True
 ) -> Trail:
     """The audited commits (`revisions` as git reads them) and everything the rules read."""
-    commits = history.parse_log(git.log(root, list(revisions)))
+    commits = read_history(root, revisions)
     rosters = _versions(root, commits, ROSTER)
     policies = _versions(root, commits, POLICY)
-    found, judged_by, newly = _verdicts(root, commits, rosters, timezone, keep)
+    judged = _verdicts(root, commits, rosters, policies, keep)
     blobs = _case_blobs(root, commits)
-    return Trail(commits, head, found, rosters, judged_by, policies, blobs, timezone, newly)
+    return Trail(commits, head, judged, rosters, policies, blobs, timezone)
 
 
 def _versions(
@@ -127,13 +168,15 @@ def _verdicts(
     root: Path,
     commits: Sequence[Commit],
     rosters: Mapping[str, Mapping[str, Any] | None],
-    timezone: str,
+    policies: Mapping[str, Mapping[str, Any] | None],
     keep: bool,
-) -> tuple[dict[str, verdicts.Verdict], dict[str, Mapping[str, Any] | None], int]:
-    """Each commit's verdict, and the roster it was judged by: the roster its first parent
-    hands on. A commit hands on its own roster only if its signature is good; otherwise the
-    one it was judged by, so a key that entered the roster through a commit that failed
-    (say, signed with that very key) authorises nothing after it either.
+) -> _Judged:
+    """Each commit's verdict, judged by the roster (and the policy's time zone) its first
+    parent hands on. A commit hands on what it was judged by, unless it changed the roster
+    or policy file and the change is honoured: made with a good signature by a records
+    officer (roster as judged) who does not change their own entry, or merged unchanged
+    from a parent that already honoured it. So a key that entered the roster through a
+    failing commit, or through anyone but the records office, authorises nothing.
 
     Verdicts are kept only from whole audits (`keep`): a range starts from trusting its
     base, which a whole audit might not."""
@@ -142,17 +185,15 @@ def _verdicts(
         found = store.get(c.id for c in commits)
         raw = git.read_objects(root, [c.id for c in commits if c.id not in found])
         times = history.effective_times(commits)
-        handed_on: dict[str, Mapping[str, Any] | None] = {}
-        judged_by: dict[str, Mapping[str, Any] | None] = {}
+        trusted_roster: dict[str, Mapping[str, Any] | None] = {}
+        trusted_policy: dict[str, Mapping[str, Any] | None] = {}
+        judged = _Judged(found, {}, {}, 0)
         new = {}
         for commit in commits:
-            first = commit.parents[0] if commit.parents else None
-            roster = (
-                rosters.get(commit.id)
-                if first is None
-                else handed_on.get(first, rosters.get(first))
-            )
-            judged_by[commit.id] = roster
+            first = commit.parents[0] if commit.parents else commit.id
+            roster = trusted_roster.get(first, rosters.get(first))
+            policy = trusted_policy.get(first, policies.get(first))
+            judged.rosters[commit.id] = roster
             verdict = found.get(commit.id)
             if verdict is None:
                 verdict = new[commit.id] = verdicts.judge(
@@ -160,41 +201,98 @@ def _verdicts(
                     commit.committer_email,
                     roster,
                     times[commit.id],
-                    timezone,
+                    timezone_of(policy or {}),
                     lambda key, c=commit.id: _git_verifies(root, c, key),  # type: ignore[misc]
                 )
-            # Only a good commit that itself changed the roster hands on its version; any
-            # other commit hands on what it was judged by (so a good commit cannot launder
-            # a key that a failing commit before it put in the roster file).
-            changed = first is None or rosters.get(commit.id) is not rosters.get(first)
-            handed_on[commit.id] = rosters.get(commit.id) if verdict.good and changed else roster
+            for files, trusted, kept in (
+                (rosters, trusted_roster, roster),
+                (policies, trusted_policy, policy),
+            ):
+                reason = _schema_change(commit, verdict, files, trusted, roster, files is rosters)
+                trusted[commit.id] = kept if reason else files.get(commit.id)
+                if reason and reason != UNCHANGED:
+                    judged.refused[commit.id] = reason
         if keep:
             store.put(new)
         found.update(new)
-        return found, judged_by, len(new)
+        judged.newly = len(new)
+        return judged
     finally:
         store.close()
 
 
-def trust_root(root: Path, head: str, policy: Mapping[str, Any]) -> str | None:
-    """The trust root the policy names, if it is in the history of `head`."""
-    named = policy.get("trust_root")
-    found = git.resolve(root, named) if isinstance(named, str) and named else None
-    return found if found is not None and git.is_ancestor(root, found, head) else None
+UNCHANGED = "unchanged"
+SCHEMA_KEEPERS = frozenset({"records_officer"})
+
+
+def _schema_change(
+    commit: Commit,
+    verdict: verdicts.Verdict,
+    files: Mapping[str, Mapping[str, Any] | None],
+    trusted: Mapping[str, Mapping[str, Any] | None],
+    roster: Mapping[str, Any] | None,
+    is_roster: bool,
+) -> str | None:
+    """None if the commit's version of a schema file is honoured; why not otherwise (or
+    UNCHANGED when the commit did not change it and hands on what it inherited)."""
+    from casetrail.core import signers
+
+    if not commit.parents:
+        return None  # the introduction commit brings the first roster and policy
+    mine = files.get(commit.id)
+    if mine is files.get(commit.parents[0]):
+        return UNCHANGED
+    if any(mine is trusted.get(p, files.get(p)) for p in commit.parents):
+        return None  # merged unchanged from a parent that honoured it
+    if mine is None:
+        return "made unreadable"
+    if not verdict.good or verdict.signer is None:
+        return "changed by a commit without a good signature"
+    if not signers.roles(roster, verdict.signer) & SCHEMA_KEEPERS:
+        return f"changed by {verdict.signer}, who is not a records officer"
+    if is_roster and signers.entry(roster, verdict.signer) != signers.entry(mine, verdict.signer):
+        return f"{verdict.signer} changed their own roster entry"
+    return None
+
+
+def trust_root(root: Path, head: str) -> tuple[str | None, list[audit.AuditFinding]]:
+    """The trust root in force for `head` (the first one the policy ever named on main's
+    line, as a full commit id in the history of `head`), with findings about it."""
+    line = git.first_parent_commits(root, head, POLICY)
+    names = [f"{c}:{POLICY}" for c in line]
+    contents = git.read_objects(root, names)
+    values = [
+        (c, (read_yaml(contents[n]) or {}).get("trust_root"))
+        for c, n in zip(line, names, strict=True)
+    ]
+    named, found = audit.trust_root_history(values)
+    if named is None:
+        return None, found
+    resolved = git.resolve(root, named) if history.is_commit_id(named) else None
+    if resolved is None or not git.is_ancestor(root, resolved, head):
+        problem = audit.finding(
+            named[:40],
+            "CT841",
+            f"the trust root {named[:40]!r} named in schema/policy.yaml is not a commit in "
+            "this history; every commit is audited instead",
+            POLICY,
+        )
+        return None, [*found, problem]
+    return resolved, found
 
 
 def verify_history(root: Path) -> dict[str, verdicts.Verdict]:
     """The verdict on every commit after the trust root, as a whole audit gives it: from the
     verdicts kept in this clone, verifying (and keeping) what is not there yet."""
     head = resolve(root, "HEAD")
-    policy = policy_at(root, head) or {}
     revisions = [head]
-    base = trust_root(root, head, policy)
+    base, _ = trust_root(root, head)
     if base is not None:
         revisions.append(f"^{base}")
-    commits = history.parse_log(git.log(root, revisions))
+    commits = read_history(root, revisions)
     rosters = _versions(root, commits, ROSTER)
-    return _verdicts(root, commits, rosters, timezone_of(policy), keep=True)[0]
+    policies = _versions(root, commits, POLICY)
+    return _verdicts(root, commits, rosters, policies, keep=True).verdicts
 
 
 def _git_verifies(root: Path, commit: str, public_key: str) -> bool:
@@ -210,14 +308,15 @@ def _git_verifies(root: Path, commit: str, public_key: str) -> bool:
 
 
 def _case_blobs(root: Path, commits: Sequence[Commit]) -> dict[str, bytes | None]:
-    wanted = {
-        blob
-        for commit in commits
-        for change in commit.changes
-        if audit.is_case(change.new_path) or audit.is_case(change.old_path)
-        for blob in (change.old_blob, change.new_blob)
-        if blob is not None
-    }
+    """Every version of a case file the audited commits changed, by blob id; for merges also
+    the version in their other parents (by `audit.merged_name`)."""
+    wanted: set[str] = set()
+    for commit in commits:
+        for change in commit.changes:
+            if audit.is_case(change.new_path) or audit.is_case(change.old_path):
+                wanted.update(b for b in (change.old_blob, change.new_blob) if b is not None)
+                if audit.is_case(change.new_path):
+                    wanted.update(audit.merged_name(p, change.path) for p in commit.parents[1:])
     return git.read_objects(root, sorted(wanted))
 
 
@@ -235,8 +334,8 @@ def read_state(path: Path) -> dict[str, Any] | None:
         return None
     except (OSError, ValueError) as error:
         raise TrailError(f"{path}: not a casetrail audit record ({error})") from None
-    if not isinstance(data, dict) or not isinstance(data.get("head"), str):
-        raise TrailError(f"{path}: not a casetrail audit record (no head)")
+    if not isinstance(data, dict) or not history.is_commit_id(data.get("head")):
+        raise TrailError(f"{path}: not a casetrail audit record (no head commit id)")
     return data
 
 
