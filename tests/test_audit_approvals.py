@@ -13,7 +13,9 @@ from historykit import History
 
 def _merge_policy(kit: History) -> None:
     path = kit.root / "schema" / "policy.yaml"
-    text = re.sub(r"(?m)^  assignment_approval: .*$", "  assignment_approval: merge", path.read_text())
+    text = re.sub(
+        r"(?m)^  assignment_approval: .*$", "  assignment_approval: merge", path.read_text()
+    )
     path.write_text(text)
     kit.commit("hlindqvist", "Policy: assignments are approved by merge")
 
