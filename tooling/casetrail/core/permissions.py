@@ -535,33 +535,9 @@ def _key_changes(was: _Person, person: _Person) -> Iterator[tuple[str, str, str,
             yield from _key_added(key, handle)
             continue
         words = _key_words(key, handle)
-        if old.valid_from != key.valid_from:
-            earlier = key.valid_from is None or (
-                old.valid_from is not None and key.valid_from < old.valid_from
-            )
-            yield (
-                KEY_CHANGED,
-                handle,
-                f"{words} start moved from {old.valid_from} to {key.valid_from}",
-                earlier,
-            )
-        if old.valid_until != key.valid_until:
-            if key.valid_until is None:
-                yield (
-                    KEY_CHANGED,
-                    handle,
-                    f"{words} end date {old.valid_until} removed (valid again)",
-                    True,
-                )
-            elif old.valid_until is None:
-                yield KEY_ENDED, handle, f"{words} ended on {key.valid_until}", False
-            else:
-                yield (
-                    KEY_ENDED,
-                    handle,
-                    f"{words} end moved from {old.valid_until} to {key.valid_until}",
-                    key.valid_until > old.valid_until,
-                )
+        yield from _validity_changes(
+            old, key, handle, words, KEY_CHANGED, KEY_ENDED, flag_widening=True
+        )
         if old.revoked_at != key.revoked_at:
             if key.revoked_at is None:
                 yield (
@@ -590,6 +566,37 @@ def _key_changes(was: _Person, person: _Person) -> Iterator[tuple[str, str, str,
             )
 
 
+def _validity_changes(
+    old: _Key | _Escrow,
+    new: _Key | _Escrow,
+    subject: str,
+    words: str,
+    changed: str,
+    ended: str,
+    *,
+    flag_widening: bool,
+) -> Iterator[tuple[str, str, str, bool]]:
+    """A key's start and end dates moved, as `changed` (start, end removed) or `ended` changes.
+    With `flag_widening`, a window that grows (an earlier start, an end removed or moved later)
+    is flagged: for a signing key it lets commits verify that did not before."""
+    if old.valid_from != new.valid_from:
+        earlier = new.valid_from is None or (
+            old.valid_from is not None and new.valid_from < old.valid_from
+        )
+        summary = f"{words} start moved from {old.valid_from} to {new.valid_from}"
+        yield changed, subject, summary, flag_widening and earlier
+    if old.valid_until != new.valid_until:
+        if new.valid_until is None:
+            summary = f"{words} end date {old.valid_until} removed (valid again)"
+            yield changed, subject, summary, flag_widening
+        elif old.valid_until is None:
+            yield ended, subject, f"{words} ended on {new.valid_until}", False
+        else:
+            later = new.valid_until > old.valid_until
+            summary = f"{words} end moved from {old.valid_until} to {new.valid_until}"
+            yield ended, subject, summary, flag_widening and later
+
+
 def _escrow_changes(
     before: Mapping[str, _Escrow], after: Mapping[str, _Escrow]
 ) -> Iterator[tuple[str, str, str, bool]]:
@@ -608,30 +615,11 @@ def _escrow_changes(
                 f"escrow key {name} replaced by a different key under the same name",
                 True,
             )
-        if old.valid_from != entry.valid_from:
-            yield (
-                ESCROW_CHANGED,
-                name,
-                f"escrow key {name} start moved from {old.valid_from} to {entry.valid_from}",
-                False,
-            )
-        if old.valid_until != entry.valid_until:
-            if entry.valid_until is None:
-                yield (
-                    ESCROW_CHANGED,
-                    name,
-                    f"escrow key {name} end date {old.valid_until} removed (valid again)",
-                    False,
-                )
-            elif old.valid_until is None:
-                yield ESCROW_ENDED, name, f"escrow key {name} ended on {entry.valid_until}", False
-            else:
-                yield (
-                    ESCROW_ENDED,
-                    name,
-                    f"escrow key {name} end moved from {old.valid_until} to {entry.valid_until}",
-                    False,
-                )
+        # Escrow dates never decide which commits verify, so a wider window is not flagged.
+        words = f"escrow key {name}"
+        yield from _validity_changes(
+            old, entry, name, words, ESCROW_CHANGED, ESCROW_ENDED, flag_widening=False
+        )
     for name in before:
         if name not in after:
             yield (
