@@ -117,8 +117,9 @@ def test_case_facts_from_an_example_case() -> None:
 
 def test_case_facts_read_flow_style_and_whole_days() -> None:
     data = b'---\nstatus: "closed"\nreviews: [{at: "2026-11-04T09:00:00Z", by: x}]\n---\nbody\n'
-    assert casefacts.status(data) == "closed"
-    assert casefacts.events(data) == Counter({("at", "2026-11-04T09:00:00Z"): 1})
+    found = casefacts.facts(data)
+    assert found.status == "closed" and casefacts.status(data) == "closed"
+    assert found.event_counts() == Counter({("at", "2026-11-04T09:00:00Z"): 1})
     zone = ZoneInfo("Europe/Berlin")
     assert casefacts.moment("2026-11-04", zone) == date(2026, 11, 4)
     assert casefacts.moment("2026-11-04T09:00:00", zone) == datetime(2026, 11, 4, 9, tzinfo=zone)

@@ -70,7 +70,10 @@ def audit(
         if base is not None:
             revisions.append(f"^{trail.resolve(root, base)}")
         gathered = trail.gather(root, revisions, head, timezone, keep=base is None)
-        found += rules.audit(gathered.history(*_settings(policy)))
+        try:
+            found += rules.audit(gathered.history(*_settings(policy)))
+        finally:
+            gathered.reader.close()
         state_path = state or trail.default_state(root)
         previous = trail.read_state(state_path)
     except trail.TrailError as error:

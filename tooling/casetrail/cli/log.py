@@ -76,9 +76,9 @@ def _verdicts(root: Path, commits: Sequence[Any]) -> Mapping[str, Any]:
     once as `casetrail audit` does (a verdict depends on every commit before it: a key can
     only be trusted if the commit that put it in the roster was)."""
     from casetrail.shell import git, trail
-    from casetrail.shell.verdictstore import VerdictStore
+    from casetrail.shell.auditstore import AuditStore
 
-    store = VerdictStore(git.git_dir(root) / "casetrail")
+    store = AuditStore(git.git_dir(root) / "casetrail")
     try:
         found = dict(store.get(c.id for c in commits))
     finally:

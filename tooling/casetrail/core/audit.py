@@ -100,7 +100,8 @@ class History:
     head: str
     verdicts: Mapping[str, Verdict]  # by commit id
     parent_roster: Callable[[str], Mapping[str, Any] | None]  # roster at a commit's 1st parent
-    blob: Callable[[str | None], bytes | None]  # case file contents by blob id
+    facts: Callable[[str | None], casefacts.Facts]  # of a case version, by blob id or rev:path
+    content: Callable[[str | None], bytes | None]  # a case version whole, read on demand
     zone: tzinfo
     backdate_days: int = 14
     assignment_by_merge: bool = False  # policy audit.assignment_approval: merge
@@ -187,11 +188,12 @@ def dated_entries(data: History) -> Iterator[AuditFinding]:
         for change in commit.changes:
             if not is_case(change.new_path) or change.new_blob is None:
                 continue
-            added = casefacts.events(data.blob(change.new_blob)) - casefacts.events(
-                data.blob(change.old_blob)
+            added = (
+                data.facts(change.new_blob).event_counts()
+                - data.facts(change.old_blob).event_counts()
             )
             for parent in commit.parents[1:]:
-                added -= casefacts.events(data.blob(merged_name(parent, change.path)))
+                added -= data.facts(merged_name(parent, change.path)).event_counts()
             for key, value in sorted(added):
                 yield from _dated(commit, change.path, key, value, when, today, data)
 
@@ -261,15 +263,15 @@ def case_transitions(data: History, order: Mapping[str, int]) -> Iterator[AuditF
                 continue
             # A case is in the records only at a case path: a file parked elsewhere and moved
             # back arrives as new, so it cannot dodge the closure rules.
-            old = data.blob(change.old_blob) if is_case(change.old_path) else None
-            new = data.blob(change.new_blob) if is_case(change.new_path) else None
-            before, after = casefacts.status(old), casefacts.status(new)
+            old = change.old_blob if is_case(change.old_path) else None
+            new = change.new_blob if is_case(change.new_path) else None
+            before, after = data.facts(old).status, data.facts(new).status
             if data.assignment_by_merge:
                 yield from _assignments(data, commit, change)
             if after == CLOSED and before != CLOSED:
                 yield from _closure(data, commit, change, by_id, on_line, order)
             elif before == CLOSED and (new is None or change.old_blob != change.new_blob):
-                problem = _closed_change(data, commit, old, new, change)
+                problem = _closed_change(data, commit, data.content(old), data.content(new), change)
                 if problem:
                     yield finding(
                         commit.id,
@@ -317,7 +319,7 @@ def _closure(
     else:
         versions = [change.old_blob, change.new_blob]
         versions += [b for _, s in touching for b in (s.old_blob, s.new_blob)]
-        if signer in _team(*map(data.blob, versions)):
+        if any(signer in data.facts(version).team for version in versions):
             yield finding(
                 merge.id,
                 "CT812",
@@ -351,7 +353,7 @@ def _assignments(data: History, commit: Commit, change: Change) -> Iterator[Audi
     """With `audit.assignment_approval: merge`, an assignment reaches main only through a merge
     signed by the supervisor it names as approver (SOP 003: the lead proposes, a supervisor
     approves)."""
-    old, new = data.blob(change.old_blob), data.blob(change.new_blob)
+    old, new = data.content(change.old_blob), data.content(change.new_blob)
     if new is None or len(_ASSIGNED.findall(new)) <= len(_ASSIGNED.findall(old or b"")):
         return
     before = _parsed(old) or {}
@@ -385,8 +387,7 @@ def _unchanged_since_closing(
         (
             (c, s)
             for c, s in touching
-            if casefacts.status(data.blob(s.new_blob)) == CLOSED
-            and casefacts.status(data.blob(s.old_blob)) != CLOSED
+            if data.facts(s.new_blob).status == CLOSED and data.facts(s.old_blob).status != CLOSED
         ),
         None,
     )
@@ -416,16 +417,6 @@ def _parsed(data: bytes | None) -> dict[str, Any] | None:
         return None
     parsed, _ = document.parse(data)
     return dict(parsed.front_matter) if parsed is not None else None
-
-
-def _team(*versions: bytes | None) -> set[str]:
-    """Everyone any of these versions names as the case's handler or resolution officer."""
-    team = set()
-    for data in versions:
-        for entry in (_parsed(data) or {}).get("assignments", []) or []:
-            if isinstance(entry, dict) and entry.get("role") in ("handler", "resolution_officer"):
-                team.add(str(entry.get("person")))
-    return team
 
 
 _ARMOR = re.compile(r"-----BEGIN AGE ENCRYPTED FILE-----.*?-----END AGE ENCRYPTED FILE-----", re.S)
@@ -475,9 +466,7 @@ def _comparable(front: Mapping[str, Any], keep_retention: bool = True) -> dict[s
 
 def _body(data: bytes | None) -> str:
     """The text after the front matter."""
-    text = data or b""
-    found = casefacts.FRONT_MATTER.match(text)
-    return text[found.end() if found else 0 :].decode("utf-8", "replace")
+    return casefacts.body(data or b"").decode("utf-8", "replace")
 
 
 # --- counting ------------------------------------------------------------------------------

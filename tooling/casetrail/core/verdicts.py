@@ -2,7 +2,7 @@
 
 A verdict depends only on the commit object, the roster in its first parent and its
 effective time, all immutable once the commit exists, so a verdict is computed once and kept
-(shell/verdictstore). VERSION changes whenever these rules change, which retires old verdicts.
+(shell/auditstore). VERSION changes whenever these rules change, which retires old verdicts.
 """
 
 from __future__ import annotations

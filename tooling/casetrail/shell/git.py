@@ -311,3 +311,59 @@ def first_parent_commits(root: Path, head: str, path: str) -> list[str]:
     """The commits on `head`'s first-parent line that changed `path`, oldest first."""
     out = _run(root, "log", "--first-parent", "--reverse", "--format=%H", head, "--", path)
     return out.decode().split()
+
+
+def object_ids(root: Path, names: list[str]) -> dict[str, str | None]:
+    """The object id each name (`rev:path`) resolves to, None if it does not exist: one
+    `git cat-file --batch-check`."""
+    if not names:
+        return {}
+    out = _run(root, "cat-file", "--batch-check", stdin="".join(f"{n}\n" for n in names).encode())
+    ids: dict[str, str | None] = {}
+    for name, line in zip(names, out.decode().splitlines(), strict=True):
+        parts = line.split()
+        ids[name] = parts[0] if len(parts) == 3 and parts[1] == "blob" else None
+    return ids
+
+
+class ObjectReader:
+    """Objects read one at a time, on demand, through one long-running `git cat-file --batch`
+    (for the few versions a rule reads whole)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def read(self, name: str) -> bytes | None:
+        if "\n" in name:
+            return None
+        if self.process is None:
+            try:
+                self.process = subprocess.Popen(
+                    ["git", "cat-file", "--batch"],
+                    cwd=self.root,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                    env=_env(),
+                )
+            except FileNotFoundError:
+                raise GitError("git is not installed or not on PATH") from None
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(name.encode() + b"\n")
+        self.process.stdin.flush()
+        header = self.process.stdout.readline().split()
+        if len(header) != 3 or header[1] not in (b"blob", b"commit", b"tree", b"tag"):
+            return None
+        data = self.process.stdout.read(int(header[2]))
+        self.process.stdout.read(1)  # the newline after the contents
+        return data
+
+    def close(self) -> None:
+        if self.process is not None:
+            assert self.process.stdin is not None
+            self.process.stdin.close()
+            self.process.wait()
+            if self.process.stdout is not None:
+                self.process.stdout.close()
+            self.process = None

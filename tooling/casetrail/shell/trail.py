@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from casetrail.core import audit, history, verdicts, yamlstrict
+from casetrail.core import audit, casefacts, history, verdicts, yamlstrict
 from casetrail.core.history import POLICY, ROSTER, Commit
 from casetrail.shell import git
-from casetrail.shell.verdictstore import VerdictStore
+from casetrail.shell.auditstore import AuditStore
 
 STATE_FILE = "last-audit.json"
 DEFAULT_ZONE = "UTC"
@@ -43,7 +43,8 @@ class Trail:
     judged: _Judged
     rosters: dict[str, Mapping[str, Any] | None]  # by commit id: the roster AT the commit
     policies: dict[str, Mapping[str, Any] | None]  # by commit id: the policy AT the commit
-    case_blobs: dict[str, bytes | None]
+    facts: dict[str, casefacts.Facts]  # of case versions, by blob id (and rev:path for merges)
+    reader: git.ObjectReader  # reads a version whole when a rule needs it
     timezone: str
 
     @property
@@ -69,7 +70,8 @@ class Trail:
             self.head,
             self.verdicts,
             self.parent_roster,
-            lambda blob: self.case_blobs.get(blob) if blob else None,
+            lambda name: self.facts.get(name, casefacts.ABSENT) if name else casefacts.ABSENT,
+            lambda name: self.reader.read(name) if name else None,
             ZoneInfo(self.timezone),
             backdate_days,
             assignment_by_merge,
@@ -146,8 +148,8 @@ def gather(
     rosters = _versions(root, commits, ROSTER)
     policies = _versions(root, commits, POLICY)
     judged = _verdicts(root, commits, rosters, policies, keep)
-    blobs = _case_blobs(root, commits)
-    return Trail(commits, head, judged, rosters, policies, blobs, timezone)
+    facts = _case_facts(root, commits)
+    return Trail(commits, head, judged, rosters, policies, facts, git.ObjectReader(root), timezone)
 
 
 def _versions(
@@ -180,7 +182,7 @@ def _verdicts(
 
     Verdicts are kept only from whole audits (`keep`): a range starts from trusting its
     base, which a whole audit might not."""
-    store = VerdictStore(git.git_dir(root) / "casetrail")
+    store = AuditStore(git.git_dir(root) / "casetrail")
     try:
         found = store.get(c.id for c in commits)
         raw = git.read_objects(root, [c.id for c in commits if c.id not in found])
@@ -307,17 +309,37 @@ def _git_verifies(root: Path, commit: str, public_key: str) -> bool:
         os.unlink(handle.name)
 
 
-def _case_blobs(root: Path, commits: Sequence[Commit]) -> dict[str, bytes | None]:
-    """Every version of a case file the audited commits changed, by blob id; for merges also
-    the version in their other parents (by `audit.merged_name`)."""
-    wanted: set[str] = set()
+FACT_BATCH = 4000  # versions read per `cat-file` call: bounds memory on a cold audit
+
+
+def _case_facts(root: Path, commits: Sequence[Commit]) -> dict[str, casefacts.Facts]:
+    """The facts of every version of a case file the audited commits changed, by blob id,
+    and for merges of the version in their other parents (by `audit.merged_name`). Kept by
+    blob id in the clone's store: a later audit reads only versions it has not seen."""
+    blobs: set[str] = set()
+    merged: set[str] = set()
     for commit in commits:
         for change in commit.changes:
             if audit.is_case(change.new_path) or audit.is_case(change.old_path):
-                wanted.update(b for b in (change.old_blob, change.new_blob) if b is not None)
+                blobs.update(b for b in (change.old_blob, change.new_blob) if b is not None)
                 if audit.is_case(change.new_path):
-                    wanted.update(audit.merged_name(p, change.path) for p in commit.parents[1:])
-    return git.read_objects(root, sorted(wanted))
+                    merged.update(audit.merged_name(p, change.path) for p in commit.parents[1:])
+    resolved = git.object_ids(root, sorted(merged))
+    blobs.update(b for b in resolved.values() if b is not None)
+    store = AuditStore(git.git_dir(root) / "casetrail")
+    try:
+        found = store.get_facts(blobs)
+        missing = sorted(blobs - found.keys())
+        for start in range(0, len(missing), FACT_BATCH):
+            contents = git.read_objects(root, missing[start : start + FACT_BATCH])
+            new = {blob: casefacts.facts(data) for blob, data in contents.items()}
+            store.put_facts(new)
+            found.update(new)
+    finally:
+        store.close()
+    for name, blob in resolved.items():
+        found[name] = found.get(blob, casefacts.ABSENT) if blob else casefacts.ABSENT
+    return found
 
 
 # --- the last audited head -----------------------------------------------------------------
