@@ -1,11 +1,15 @@
 """casetrail's benchmark: `casetrail check` on synthetic trees against plain reading and PyYAML.
 
-    python tests/bench/run.py [--sizes 1000,10000] [--repeat 3]
+    python tests/bench/run.py [--sizes 1000,10000] [--repeat 3] [--history 10000]
 
 Run from the repository root with the venv's python. Trees are generated (or reused) under
 build/bench/ by synth.py; results go to build/bench/results.json. Each round runs every measure
 once, in order, so a slow spell of a shared machine hits the figures that are compared alike;
 each figure is the median wall time over --repeat rounds, with the page cache warm.
+
+The history section (--history CASES, 0 skips it) measures `casetrail audit` and `casetrail log`
+on a signed history made by history.py (about 5.9 commits a case; cached under /tmp), against one
+pass of `git log --name-status` and git's own signature verification.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
 
+import history
 import synth
 import yaml
 
@@ -230,6 +235,136 @@ def bench_rekey(size: int, repeat: int) -> list[Row]:
     ]
 
 
+# --- History: `casetrail audit` and `casetrail log` on a long signed history (history.py) ---
+
+ANCHOR = "git log --name-status (all)"
+AUDIT_COLD = "audit, cold (no verdict cache)"
+AUDIT_WARM = "audit again (nothing new)"
+AUDIT_NEW = "audit after 10 new commits"
+LOG_CASE = "log CASE (busiest case)"
+LOG_COLD = "log CASE, no verdict cache"
+GIT_SIGS = "git log %G?, newest 2000"
+GIT_ALL = "git %G?, all (extrapolated)"
+
+
+@dataclass
+class Attempt:
+    seconds: float
+    code: int
+    output: str
+
+
+def attempt(args: list[str], cwd: Path) -> Attempt:
+    """Run and time a command that may fail (or not exist yet); never stops the benchmark."""
+    start = time.perf_counter()
+    done = subprocess.run(args, cwd=cwd, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - start
+    return Attempt(seconds, done.returncode, (done.stdout + done.stderr).strip())
+
+
+def available(command: str) -> bool:
+    return attempt([CASETRAIL, command, "--help"], Path.cwd()).code == 0
+
+
+def bench_history(cases: int, repeat: int, cold_runs: int) -> tuple[list[Row], dict[str, object]]:
+    """(a) git log --name-status over the whole history; (b) audit with no verdict cache;
+    (c) audit again; (d) audit after 10 new commits; (e) log of the busiest case; (f) git's own
+    verification of 2000 commits, extrapolated to all."""
+    built = history.ensure(cases)
+    repo, manifest = built.repo, built.manifest
+    history.restore(built)  # undo an interrupted earlier run
+    commits, case = int(manifest["commits"]), str(manifest["busiest_case"])
+    audit = [CASETRAIL, "--root", str(repo), "audit"]
+    runs: dict[str, list[float]] = {}
+    problems: dict[str, str] = {}
+    missing: list[str] = []
+
+    def timed(name: str, args: list[str]) -> None:
+        result = attempt(args, repo)
+        runs.setdefault(name, []).append(result.seconds)
+        if result.code != 0 and name not in problems:
+            problems[name] = f"exit {result.code}: {result.output[-1500:]}"
+        elif result.code == 0 and name.startswith("audit"):
+            print(f"  {name}: {result.output.splitlines()[-1]}", flush=True)
+
+    def anchor() -> None:
+        done = subprocess.run(["git", "log", "--name-status"], cwd=repo, capture_output=True)
+        assert done.returncode == 0 and done.stdout, "git log --name-status failed"
+
+    try:
+        for _ in range(repeat):
+            runs.setdefault(ANCHOR, []).append(clock(anchor))
+        if available("audit"):
+            for _ in range(cold_runs):
+                shutil.rmtree(repo / ".git" / "casetrail", ignore_errors=True)
+                timed(AUDIT_COLD, audit)
+            for _ in range(repeat):
+                timed(AUDIT_WARM, audit)
+            for index in range(repeat):
+                history.add_commits(built, 10, repo.parent / "keys", later=index * history.DAY)
+                # --no-record: the recorded head stays the generated one for the next round
+                timed(AUDIT_NEW, [*audit, "--no-record"])
+                history.reset_head(built)
+        else:
+            missing += [AUDIT_COLD, AUDIT_WARM, AUDIT_NEW]
+        if available("log"):
+            # What `casetrail setup` does in every clone: changed-path filters let git answer
+            # a path-limited log without diffing the 10,000-entry folder at every commit.
+            subprocess.run(
+                ["git", "commit-graph", "write", "--reachable", "--changed-paths"],
+                cwd=repo,
+                capture_output=True,
+                check=True,
+            )
+            for _ in range(repeat):
+                timed(LOG_CASE, [CASETRAIL, "--root", str(repo), "log", case])
+            shutil.rmtree(repo / ".git" / "casetrail", ignore_errors=True)
+            timed(LOG_COLD, [CASETRAIL, "--root", str(repo), "log", case])
+        else:
+            missing += [LOG_CASE, LOG_COLD]
+        sigs = ["git", "-c", f"gpg.ssh.allowedSignersFile={built.allowed_signers}", "log"]
+        verify = [*sigs, "-n", "2000", "--format=%G?"]
+        verdicts = subprocess.run(verify, cwd=repo, capture_output=True, text=True)
+        runs[GIT_SIGS] = [clock(lambda: subprocess.run(verify, cwd=repo, capture_output=True))]
+        if set(verdicts.stdout.split()) != {"G"}:
+            problems[GIT_SIGS] = "git does not say G (good) for every commit"
+        runs[GIT_ALL] = [runs[GIT_SIGS][0] * commits / 2000]
+    finally:
+        history.restore(built)
+    medians = {name: statistics.median(values) for name, values in runs.items()}
+    base = medians[ANCHOR]
+    specs: list[tuple[str, str, str]] = [
+        (ANCHOR, "", ""),
+        (AUDIT_COLD, ANCHOR, "2x+60 s"),
+        (AUDIT_WARM, ANCHOR, ""),
+        (AUDIT_NEW, ANCHOR, ""),
+        (LOG_CASE, "", "< 2 s"),
+        (LOG_COLD, "", ""),
+        (GIT_SIGS, "", ""),
+        (GIT_ALL, AUDIT_COLD, ""),
+    ]
+    rows = []
+    for name, versus, target in specs:
+        if name not in medians:
+            continue
+        median = medians[name]
+        ratio = median / medians[versus] if versus in medians else None
+        passed: bool | None = None
+        if name == AUDIT_COLD:
+            passed = median <= 2 * base + 60
+        elif name == LOG_CASE:
+            passed = median < 2.0
+        if name in problems:
+            passed = False
+        rows.append(Row(cases, name, median, runs[name], ratio, versus, target, passed))
+    for name in missing:
+        print(f"{cases:>6}  {name:<36} not available (casetrail has no such command yet)")
+    for name, problem in problems.items():
+        print(f"{cases:>6}  {name}: {problem}")
+    info = {**manifest, "repo": str(repo), "not_available": missing, "problems": problems}
+    return rows, info
+
+
 def table(rows: list[Row]) -> str:
     head = f"{'cases':>6}  {'measure':<36} {'median s':>9} {'ratio':>7}  {'vs':<30} {'target':<8}"
     lines = [head + " result", "-" * (len(head) + 7)]
@@ -256,6 +391,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000", help="tree sizes, comma-separated")
     parser.add_argument("--repeat", type=int, default=3, help="rounds per size (median)")
+    parser.add_argument(
+        "--history", type=int, default=10000, help="cases in the signed history (0: skip)"
+    )
+    parser.add_argument(
+        "--history-cold", type=int, default=1, help="runs of the audit with no verdict cache"
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
     tool = tool_digest()
@@ -272,6 +413,12 @@ def main() -> int:
         measured = bench_rekey(max(sizes), args.repeat)
         rows += measured
         print(table(measured), "\n", flush=True)
+    histories: dict[str, object] = {}
+    if args.history:
+        measured, histories = bench_history(args.history, args.repeat, args.history_cold)
+        rows += measured
+        print(f"signed history: {histories['commits']} commits, {histories['merges']} merges")
+        print(table(measured), "\n", flush=True)
     print(table(rows))
     if tool_digest() != tool:  # an editable install changed under us: figures are mixed
         print(f"WARNING: casetrail's sources changed during the run ({tool} at the start)")
@@ -285,6 +432,8 @@ def main() -> int:
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     payload = {"machine": machine, "check": summaries, "rows": [asdict(r) for r in rows]}
+    if histories:
+        payload["history"] = histories
     RESULTS.write_text(json.dumps(payload, indent=2) + "\n")
     print(f"\n{machine['tool']}; results: {RESULTS}")
     return 1 if any(r.passed is False for r in rows) else 0

@@ -207,23 +207,36 @@ def log(root: Path, revisions: list[str], nonce: str) -> bytes:
     return _run(root, *args, *revisions, "--")
 
 
-def log_path(root: Path, path: str, nonce: str) -> bytes:
-    """The commits that changed one file, following renames, merges included (a merge is
-    listed when it changed the file against its first parent). Newest first: git cannot
-    combine --follow with --reverse."""
+def log_line(root: Path, start: str, path: str, nonce: str) -> bytes:
+    """The commits on `start`'s first-parent line that changed `path` (merges by their change
+    against the first parent), oldest first. Path-limited and first-parent, so git answers
+    from the commit-graph's changed-path filters where `casetrail setup` wrote them."""
     from casetrail.core.history import LOG_OPTIONS, log_format
 
-    return _run(
-        root,
-        "log",
-        f"--format={log_format(nonce)}",
-        *LOG_OPTIONS,
-        "--follow",
-        "--topo-order",
-        "HEAD",
-        "--",
-        path,
-    )
+    args = ["log", f"--format={log_format(nonce)}", *LOG_OPTIONS, "--first-parent", "--reverse"]
+    return _run(root, *args, start, "--", path)
+
+
+def log_branch(root: Path, base: str, tip: str, path: str, nonce: str) -> bytes:
+    """The commits in base..tip (a merged branch) that changed `path`, merges left out,
+    oldest first."""
+    from casetrail.core.history import LOG_OPTIONS, log_format
+
+    args = ["log", f"--format={log_format(nonce)}", *LOG_OPTIONS, "--no-merges", "--full-history"]
+    return _run(root, *args, "--topo-order", "--reverse", f"{base}..{tip}", "--", path)
+
+
+def renamed_from(root: Path, commit: str, parent: str, path: str) -> tuple[str, str] | None:
+    """If `commit` made `path` by renaming a file of `parent`: that file's path and blob."""
+    out = _run(root, "diff-tree", "-M", "-r", "--raw", "-z", "--no-abbrev", parent, commit)
+    parts = out.split(b"\0")
+    for index, part in enumerate(parts):
+        meta = part[1:].split() if part.startswith(b":") else []
+        if len(meta) == 5 and meta[4].startswith(b"R") and index + 2 < len(parts):
+            old, new = parts[index + 1], parts[index + 2]
+            if new.decode("utf-8", "surrogateescape") == path:
+                return old.decode("utf-8", "surrogateescape"), meta[2].decode()
+    return None
 
 
 def is_shallow(root: Path) -> bool:

@@ -4,6 +4,7 @@ one for the roster and policy versions, one for the case versions."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import secrets
@@ -128,9 +129,46 @@ def read_history(root: Path, revisions: Sequence[str]) -> list[Commit]:
 
 
 def read_file_history(root: Path, path: str) -> list[Commit]:
-    """The commits that changed `path` (following renames), oldest first."""
+    """The commits that changed `path`, oldest first: those on HEAD's first-parent line, each
+    merge preceded by the commits of its branch that changed it, and back through renames.
+    A few path-limited git calls, never a walk of the whole history per file."""
     nonce = secrets.token_hex(12)
-    return list(reversed(_parsed(git.log_path(root, path, nonce), nonce)))
+    found: list[Commit] = []
+    start, current = "HEAD", path
+    for _ in range(MAX_RENAMES):
+        line = _parsed(git.log_line(root, start, current, nonce), nonce)
+        segment: list[Commit] = []
+        for commit in line:
+            if commit.is_merge:
+                branch = git.log_branch(root, commit.parents[0], commit.id, current, nonce)
+                segment += _parsed(branch, nonce)
+            segment.append(commit)
+        if not line:
+            break
+        oldest, renamed = line[0], _renamed(root, line[0], current)
+        if renamed is not None:
+            segment[segment.index(oldest)] = renamed[0]
+        found = segment + found
+        if renamed is None:
+            break
+        start, current = oldest.parents[0], renamed[1]
+    return found
+
+
+MAX_RENAMES = 50
+
+
+def _renamed(root: Path, commit: Commit, path: str) -> tuple[Commit, str] | None:
+    """`commit` with its change to `path` read as a rename, and the old path, if it made
+    `path` by renaming a file (a path-limited log sees only the new file appear)."""
+    added = [c for c in commit.changes if c.new_path == path and c.status == "A"]
+    if not added or not commit.parents:
+        return None
+    source = git.renamed_from(root, commit.id, commit.parents[0], path)
+    if source is None:
+        return None
+    change = history.Change("R", source[0], path, source[1], added[0].new_blob)
+    return dataclasses.replace(commit, changes=(change,)), source[0]
 
 
 def _parsed(out: bytes, nonce: str) -> list[Commit]:
