@@ -662,3 +662,17 @@ def test_report_is_a_frozen_value() -> None:
     assert isinstance(built, PermissionsReport)
     with pytest.raises(AttributeError):
         built.head = "x"  # type: ignore[misc]
+
+
+def test_an_escrow_key_made_valid_again_is_flagged() -> None:
+    """Removing an escrow key's end date makes it a recipient of every case again."""
+
+    def end(roster: dict[str, Any], policy: dict[str, Any]) -> None:
+        roster["escrow"][0]["valid_until"] = "2026-12-31"
+
+    def again(roster: dict[str, Any], policy: dict[str, Any]) -> None:
+        roster["escrow"][0].pop("valid_until")
+
+    _, revived = later(history(end, again))
+    assert revived.summary.endswith("end date 2026-12-31 removed (valid again)")
+    assert revived.flagged

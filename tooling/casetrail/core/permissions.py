@@ -587,8 +587,9 @@ def _validity_changes(
         yield changed, subject, summary, flag_widening and earlier
     if old.valid_until != new.valid_until:
         if new.valid_until is None:
+            # Always flagged: a signing key verifies again, an escrow key reads every case again.
             summary = f"{words} end date {old.valid_until} removed (valid again)"
-            yield changed, subject, summary, flag_widening
+            yield changed, subject, summary, True
         elif old.valid_until is None:
             yield ended, subject, f"{words} ended on {new.valid_until}", False
         else:
