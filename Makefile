@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench clean
+.PHONY: demo test lint typecheck bench clean serve
 
 # Set-up is idempotent: it reruns only when the lock file or pyproject.toml changes.
 $(STAMP): requirements.lock pyproject.toml
@@ -19,6 +19,11 @@ $(STAMP): requirements.lock pyproject.toml
 demo: $(STAMP)
 	@$(BIN)/casetrail check --summary
 	@tooling/demo/lifecycle.sh
+	@CASETRAIL_SITE_ROOT=build/demo-lifecycle NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet -d build/site
+	@echo "The auditors' site of the demo is in build/site/ (open build/site/index.html; make serve previews the project's own records)"
+
+serve: $(STAMP)
+	@$(BIN)/mkdocs serve
 
 lint: $(STAMP)
 	@$(BIN)/ruff check tooling tests

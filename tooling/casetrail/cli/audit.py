@@ -50,34 +50,19 @@ def audit(
 
     Needs no decryption key and reads the history once. Exit 0 clean (warnings allowed),
     1 on any error finding, 2 if the history cannot be audited (e.g. a shallow clone)."""
-    from casetrail.core import audit as rules
     from casetrail.core.auditreport import REPORTERS, AuditReport
     from casetrail.shell import git, trail
 
     root = repository_root(ctx)
     try:
-        trail.require_full_history(root)
         base, tip = _span(span)
-        head = trail.resolve(root, tip)
-        policy = trail.policy_at(root, head) or {}
-        timezone = trail.timezone_of(policy)
-        found: list[rules.AuditFinding] = []
-        revisions = [head]
-        trust_root, about_root = trail.trust_root(root, head)
-        found += about_root
-        if trust_root:
-            revisions.append(f"^{trust_root}")
-        if base is not None:
-            revisions.append(f"^{trail.resolve(root, base)}")
-        gathered = trail.gather(root, revisions, head, timezone, keep=base is None)
-        try:
-            found += rules.audit(gathered.history(*_settings(policy)))
-        finally:
-            gathered.reader.close()
+        run = trail.run_audit(root, tip, base)
         state_path = state or trail.default_state(root)
         previous = trail.read_state(state_path)
     except trail.TrailError as error:
         raise UserError(str(error)) from None
+    gathered, found, trust_root, head = run.trail, run.findings, run.trust_root, run.trail.head
+    timezone = gathered.timezone
     previous_head = previous["head"] if previous else None
     if previous and previous_head and not git.is_ancestor(root, previous_head, head):
         found.insert(0, _rewritten(previous_head, head, previous))
@@ -90,7 +75,7 @@ def audit(
         len(gathered.commits),
         gathered.newly_verified,
         previous_head,
-        *(_permissions(gathered, _today(timezone)) if permissions else (None, "")),
+        *(permissions_report(gathered, _today(timezone)) if permissions else (None, "")),
     )
     # A rewrite stays reported until someone has looked into it and moved the record on by
     # hand (delete the record file, or audit once with --state pointing at a new one).
@@ -107,15 +92,6 @@ def _span(span: str | None) -> tuple[str | None, str]:
     if not dots or not base or tip.startswith("."):
         raise UserError(f"--range {span!r}: give two revisions as A..B (e.g. origin/main..HEAD)")
     return base, tip or "HEAD"
-
-
-def _settings(policy: Any) -> tuple[int, bool]:
-    """The policy's `audit:` settings: backdate warning days, assignments approved by merge."""
-    settings = policy.get("audit") if isinstance(policy, dict) else None
-    settings = settings if isinstance(settings, dict) else {}
-    days = settings.get("backdate_warning_days")
-    days = days if isinstance(days, int) and days > 0 else 14
-    return days, settings.get("assignment_approval") == "merge"
 
 
 def _rewritten(previous: str, head: str, record: dict[str, Any]) -> Any:
@@ -157,22 +133,10 @@ def _today(timezone: str) -> Any:
     return office_moment(None, timezone).date()
 
 
-def _permissions(gathered: Any, today: Any) -> tuple[dict[str, Any], str]:
-    from casetrail.core import history, permissions
+def permissions_report(gathered: Any, today: Any) -> tuple[dict[str, Any], str]:
+    """The permissions report (SOP 002 §4.2) of an audit run, as JSON and as text."""
+    from casetrail.core import permissions
+    from casetrail.shell import trail
 
-    line = history.first_parent_line(gathered.by_id, gathered.head)
-    revisions = []
-    previous: tuple[Any, Any] | None = None
-    for commit in line:
-        current = (gathered.rosters.get(commit.id), gathered.policies.get(commit.id))
-        if previous is None or current[0] is not previous[0] or current[1] is not previous[1]:
-            verdict = gathered.verdicts.get(commit.id)
-            by = (
-                verdict.signer
-                if verdict is not None and verdict.good and verdict.signer
-                else f"unverified: {commit.committer_name}"
-            )
-            revisions.append(permissions.Revision(commit.id, commit.committer_time, by, *current))
-        previous = current
-    report = permissions.report(revisions, today)
+    report = permissions.report(trail.permission_revisions(gathered), today)
     return permissions.to_json(report), permissions.render_text(report)

@@ -52,6 +52,7 @@ _COMMANDS = {
     "section": "casetrail.cli.secrets:section",
     "setup": "casetrail.cli.setup:setup",
     "show": "casetrail.cli.secrets:show",
+    "site": "casetrail.cli.site:site",
     "rules": "casetrail.cli.rules:rules",
     "stakeholder": "casetrail.cli.intake:stakeholder",
     "status": "casetrail.cli.views:status",

@@ -108,6 +108,15 @@ class History:
     refused: Mapping[str, str] = field(default_factory=dict)  # schema/ changes not honoured
 
 
+def settings(policy: Mapping[str, Any]) -> tuple[int, bool]:
+    """The policy's `audit:` settings: backdate warning days, assignments approved by merge."""
+    given = policy.get("audit")
+    given = given if isinstance(given, dict) else {}
+    days = given.get("backdate_warning_days")
+    days = days if isinstance(days, int) and days > 0 else 14
+    return days, given.get("assignment_approval") == "merge"
+
+
 def trust_root_history(
     values: Sequence[tuple[str, object]],
 ) -> tuple[str | None, list[AuditFinding]]:

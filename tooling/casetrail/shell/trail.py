@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from casetrail.core import audit, casefacts, history, verdicts, yamlstrict
+from casetrail.core import audit, casefacts, history, permissions, verdicts, yamlstrict
 from casetrail.core.history import POLICY, ROSTER, Commit
 from casetrail.shell import git
 from casetrail.shell.auditstore import AuditStore
@@ -120,6 +120,54 @@ def timezone_of(policy: Mapping[str, Any]) -> str:
     except (ZoneInfoNotFoundError, ValueError):
         return DEFAULT_ZONE
     return zone
+
+
+@dataclass(frozen=True)
+class AuditRun:
+    """One audit of the history up to `head`: what it gathered and what it found."""
+
+    trail: Trail
+    findings: list[audit.AuditFinding]
+    trust_root: str | None
+    policy: Mapping[str, Any]
+
+
+def run_audit(root: Path, tip: str = "HEAD", base: str | None = None) -> AuditRun:
+    """Audit the commits after the trust root up to `tip` (and after `base`, for a range);
+    verdicts are kept only from whole audits."""
+    require_full_history(root)
+    head = resolve(root, tip)
+    policy = policy_at(root, head) or {}
+    trust, found = trust_root(root, head)
+    revisions = [head, *([f"^{trust}"] if trust else [])]
+    if base is not None:
+        revisions.append(f"^{resolve(root, base)}")
+    gathered = gather(root, revisions, head, timezone_of(policy), keep=base is None)
+    try:
+        found += audit.audit(gathered.history(*audit.settings(policy)))
+    finally:
+        gathered.reader.close()
+    return AuditRun(gathered, found, trust, policy)
+
+
+def permission_revisions(gathered: Trail) -> list[permissions.Revision]:
+    """One revision per commit on main's line that brought a new roster or policy, with who
+    made it (the verified signer)."""
+    line = history.first_parent_line(gathered.by_id, gathered.head)
+    revisions = []
+    previous: tuple[Any, Any] | None = None
+    for commit in line:
+        current = (gathered.rosters.get(commit.id), gathered.policies.get(commit.id))
+        if previous is None or current[0] is not previous[0] or current[1] is not previous[1]:
+            verdict = gathered.verdicts.get(commit.id)
+            by = (
+                verdict.signer
+                if verdict is not None and verdict.good and verdict.signer
+                else f"unverified: {commit.committer_name}"
+            )
+            revisions.append(permissions.Revision(commit.id, commit.committer_time, by, *current))
+        previous = current
+    return revisions
 
 
 def read_history(root: Path, revisions: Sequence[str]) -> list[Commit]:

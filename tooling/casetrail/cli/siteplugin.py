@@ -1,0 +1,48 @@
+"""The MkDocs adapter: hands the generated pages of core/sitepages.py to `mkdocs build/serve`.
+
+Registered as the `casetrail` plugin (pyproject.toml). The records repository is the folder
+mkdocs.yml sits in, or the plugin option `root`, or the environment variable
+CASETRAIL_SITE_ROOT (how `make demo` builds the demo's scratch repository from the project's
+mkdocs.yml). The moment is the option `as_of`, else CASETRAIL_NOW, else now. It never loads a
+key: the pages are made from front matter, age headers and the git history only.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config import config_options
+from mkdocs.config.base import Config
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import File, Files
+
+
+class CasetrailConfig(Config):  # type: ignore[no-untyped-call]
+    root = config_options.Optional(config_options.Type(str))
+    as_of = config_options.Optional(config_options.Type(str))
+
+
+class CasetrailPlugin(BasePlugin[CasetrailConfig]):  # type: ignore[no-untyped-call]
+    def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files:
+        from casetrail.cli.site import ROOT_VARIABLE, site_data
+        from casetrail.core import sitepages
+
+        root = self._root(config, os.environ.get(ROOT_VARIABLE))
+        try:
+            pages = sitepages.render(site_data(root, self.config.as_of))
+        except Exception as error:  # a clear build error, never a traceback in the site
+            raise PluginError(f"casetrail: cannot build the site of {root}: {error}") from error
+        for rel, text in sorted(pages.items()):
+            if files.get_file_from_path(rel) is not None:
+                raise PluginError(f"casetrail: {rel} is generated; remove it from the docs folder")
+            files.append(File.generated(config, rel, content=text))
+        return files
+
+    def _root(self, config: MkDocsConfig, from_environment: str | None) -> Path:
+        base = Path(str(config.config_file_path or ".")).resolve().parent
+        given: Any = from_environment or self.config.root
+        return (base / given).resolve() if given else base
