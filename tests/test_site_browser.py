@@ -1,0 +1,135 @@
+"""The real browser test: Debian's headless Chromium opens the built site from 127.0.0.1.
+
+It opens the overview, a case page, the overdue page and the audit page, checks each renders with
+no console error and no request leaving 127.0.0.1, uses the search box, and saves screenshots in
+build/screenshots/. It skips with a clear message where the browser or Playwright is absent.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+import sitebrowser
+from sitebrowser import SCREENSHOTS, build_site, chromium_binary, find_pages, serve
+
+NO_BROWSER = sitebrowser.why_no_browser()
+pytestmark = pytest.mark.skipif(NO_BROWSER is not None, reason=NO_BROWSER or "")
+
+# No name resolves except the local server's address, so even a request that escaped the router
+# could not reach the network.
+CHROMIUM_ARGS = ["--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", "--no-first-run"]
+
+
+def test_site_renders_in_a_real_browser_offline(tmp_path: Path) -> None:
+    from playwright.sync_api import ConsoleMessage, Error, Request, Route, sync_playwright
+
+    started = time.monotonic()
+    site = build_site(tmp_path / "site", tmp_path)
+    built = time.monotonic()
+    if site.stand_in:
+        warnings.warn(
+            "mkdocs.yml is absent: the browser test ran on a STAND-IN MkDocs Material site, "
+            "not casetrail's own",
+            stacklevel=1,
+        )
+    pages = find_pages(site.root)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    with serve(site.root) as (base, served), sync_playwright() as playwright:
+        origin = urlsplit(base).netloc
+        left_localhost: list[str] = []
+        errors: list[str] = []
+
+        def is_local(url: str) -> bool:
+            parts = urlsplit(url)
+            return parts.scheme in ("data", "blob") or (
+                parts.scheme == "http" and parts.netloc == origin
+            )
+
+        def route(route: Route, request: Request) -> None:
+            if is_local(request.url):
+                route.continue_()
+                return
+            if request.url not in left_localhost:
+                left_localhost.append(request.url)
+            route.abort("blockedbyclient")
+
+        def on_request(request: Request) -> None:
+            if not is_local(request.url) and request.url not in left_localhost:
+                left_localhost.append(request.url)
+
+        def on_console(message: ConsoleMessage) -> None:
+            if message.type == "error":
+                errors.append(f"console: {message.text} ({message.location.get('url', '')})")
+
+        def on_page_error(error: Error) -> None:
+            errors.append(f"page error: {error}")
+
+        browser = playwright.chromium.launch(
+            executable_path=chromium_binary(), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            context.set_default_timeout(10_000)
+            context.route("**/*", route)
+            context.on("request", on_request)
+            page = context.new_page()
+            page.on("console", on_console)
+            page.on("pageerror", on_page_error)
+
+            opened: dict[str, str] = {}
+            wanted = {
+                "overview": pages.overview,
+                "case": pages.case,
+                "overdue": pages.overdue,
+                "audit": pages.audit,
+            }
+            for name, path in wanted.items():
+                if path is None:
+                    continue
+                response = page.goto(base + path, wait_until="load")
+                assert response is not None and response.ok, f"{name} page {path}: {response}"
+                heading = page.locator("article h1, .md-content h1, h1").first
+                heading.wait_for(state="visible", timeout=5000)
+                assert heading.inner_text().strip(), f"{name} page {path} has an empty heading"
+                # Whole page unless it is very long (the audit findings): then what a reader sees.
+                height = page.evaluate("document.documentElement.scrollHeight")
+                page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=height <= 6000)
+                opened[name] = path
+            assert "overview" in opened
+            if not site.stand_in:
+                # casetrail's own site must have all four; the stand-in has them too, by design.
+                missing = [name for name, path in wanted.items() if path is None]
+                assert not missing, f"the built site lacks the {', '.join(missing)} page(s)"
+
+            # The search box: type a case id (or a word) into Material's search, wait for results.
+            query = pages.case_id or "audit"
+            page.goto(base, wait_until="load")
+            search = page.locator("input.md-search__input")
+            search.click()  # at desktop width the box is in the header; clicking opens it
+            search.press_sequentially(query)  # Material reacts to key presses, not to fill()
+            results = page.locator("li.md-search-result__item")
+            results.first.wait_for(state="visible", timeout=10_000)
+            hrefs = [
+                link.get_attribute("href") or ""
+                for link in page.locator(".md-search-result__item a").all()
+            ]
+            page.screenshot(path=SCREENSHOTS / "search.png")
+            if pages.case_id is not None:
+                assert hrefs and pages.case_id in hrefs[0], (
+                    f"searching {query!r} did not put its case page first; results: {hrefs}"
+                )
+        finally:
+            browser.close()
+
+    assert not left_localhost, f"requests left 127.0.0.1: {left_localhost}"
+    assert not errors, "console errors:\n" + "\n".join(errors)
+    not_found = [line for line in served if line.startswith("404")]
+    assert not not_found, f"the site asked for files it lacks: {not_found}"
+    took = time.monotonic() - started
+    print(f"site build {built - started:.1f} s, browser {took - (built - started):.1f} s")
