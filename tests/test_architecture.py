@@ -66,13 +66,15 @@ def test_only_the_git_module_runs_git_and_only_cipher_touches_keys() -> None:
 
 
 def test_check_path_stays_light() -> None:
-    """A pre-commit run imports neither jsonschema, GitPython nor pyrage at start-up."""
+    """A pre-commit run imports neither jsonschema, GitPython, pyrage, ruamel nor cryptography
+    (the audit's signature checks) at start-up."""
     import subprocess
     import sys
 
     code = (
         "import sys; import casetrail.cli.main, casetrail.cli.check, casetrail.shell.index;"
-        "print(','.join(m for m in ('jsonschema', 'git', 'pyrage', 'ruamel') if m in sys.modules))"
+        "print(','.join(m for m in ('jsonschema', 'git', 'pyrage', 'ruamel', 'cryptography') "
+        "if m in sys.modules))"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True

@@ -95,7 +95,7 @@ def _span(span: str | None) -> tuple[str | None, str]:
 
 
 def _rewritten(previous: str, head: str, record: dict[str, Any]) -> Any:
-    from casetrail.core import audit as rules
+    from casetrail.core import auditcodes as rules
 
     when = record.get("audited_at", "an earlier audit")
     return rules.finding(
@@ -108,7 +108,7 @@ def _rewritten(previous: str, head: str, record: dict[str, Any]) -> Any:
 
 
 def _root_moved(record: dict[str, Any], trust_root: str | None) -> Any:
-    from casetrail.core import audit as rules
+    from casetrail.core import auditcodes as rules
 
     was = str(record["trust_root"])
     return rules.finding(

@@ -4,92 +4,19 @@ rosters and case versions to findings. The shell gathers the inputs in one pass 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from casetrail.core import casefacts, document, history, signers
-from casetrail.core.diagnostics import Severity
+from casetrail.core.auditcodes import AuditFinding, finding
 from casetrail.core.history import Change, Commit
 from casetrail.core.verdicts import Verdict
 
 CASE_PATH = re.compile(r"^cases/\d{4}/[^/]+\.md$")
 CLOCK_SKEW = timedelta(minutes=10)
 CLOSED = "closed"
-
-# code: (name, summary, severity); `casetrail rules` lists them too.
-SUMMARIES: dict[str, tuple[str, str, Severity]] = {
-    "CT801": ("unsigned-commit", "commit not signed", Severity.ERROR),
-    "CT802": ("bad-signature", "signature does not verify", Severity.ERROR),
-    "CT803": (
-        "unknown-signing-key",
-        "signing key not in the roster of the parent commit",
-        Severity.ERROR,
-    ),
-    "CT804": ("signer-not-committer", "signer is not the committer", Severity.ERROR),
-    "CT805": ("key-outside-validity", "key used outside its validity dates", Severity.ERROR),
-    "CT806": ("revoked-key", "key revoked", Severity.ERROR),
-    "CT807": ("commit-before-parent", "commit dated before its parent", Severity.WARNING),
-    "CT808": ("roster-unreadable", "roster of the parent commit unreadable", Severity.ERROR),
-    "CT809": (
-        "schema-change-not-honoured",
-        "roster or policy changed on main by someone other than the records office",
-        Severity.ERROR,
-    ),
-    "CT810": ("closed-without-merge", "case closed on main without a merge", Severity.ERROR),
-    "CT811": (
-        "closure-not-by-supervisor",
-        "closure merged by someone who is not a supervisor",
-        Severity.ERROR,
-    ),
-    "CT812": ("closure-by-own-team", "closure merged by the case's own team", Severity.ERROR),
-    "CT813": (
-        "closure-changed-before-merge",
-        "case changed between its closure and the merge",
-        Severity.ERROR,
-    ),
-    "CT815": (
-        "assignment-not-by-approver",
-        "assignment not merged by its approver",
-        Severity.ERROR,
-    ),
-    "CT820": ("closed-case-changed", "closed case changed afterwards", Severity.ERROR),
-    "CT830": ("entry-after-commit", "entry dated after the commit that wrote it", Severity.ERROR),
-    "CT831": (
-        "entry-long-before-commit",
-        "entry much older than the commit that wrote it",
-        Severity.WARNING,
-    ),
-    "CT840": ("history-rewritten", "history rewritten since the last audit", Severity.ERROR),
-    "CT842": ("trust-root-moved", "trust root changed after it was set", Severity.ERROR),
-    "CT841": ("trust-root-missing", "trust root not in this history", Severity.ERROR),
-}
-
-
-@dataclass(frozen=True, slots=True, order=True)
-class AuditFinding:
-    commit: str
-    code: str
-    message: str
-    path: str = ""
-    severity: Severity = field(default=Severity.ERROR, compare=False)
-    hint: str = field(default="", compare=False)
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "commit": self.commit,
-            "code": self.code,
-            "severity": self.severity.value,
-            "path": self.path or None,
-            "message": self.message,
-            "hint": self.hint,
-        }
-
-
-def finding(commit: str, code: str, message: str, path: str = "", hint: str = "") -> AuditFinding:
-    return AuditFinding(commit, code, message, path, SUMMARIES[code][2], hint)
 
 
 @dataclass(frozen=True)
@@ -162,7 +89,7 @@ def signature_findings(data: History) -> Iterator[AuditFinding]:
         verdict = data.verdicts.get(commit.id)
         if verdict is not None and verdict.code is not None:
             who = f" ({commit.committer_name} <{commit.committer_email}>)"
-            yield finding(commit.id, verdict.code, verdict.message + who, hint=_HINTS[verdict.code])
+            yield finding(commit.id, verdict.code, verdict.message + who)
         latest = max((times[p] for p in commit.parents if p in times), default=None)
         if latest is not None and commit.committer_time < latest:
             yield finding(
@@ -171,17 +98,6 @@ def signature_findings(data: History) -> Iterator[AuditFinding]:
                 f"committed {commit.committer_time.isoformat()}, before its parent "
                 f"({latest.isoformat()}); its keys are judged at the parent's time",
             )
-
-
-_HINTS = {
-    "CT801": "sign every commit: run `casetrail setup` in your clone",
-    "CT802": "the commit or its signature was altered after signing",
-    "CT803": "a key must be in schema/roster.yaml before the commit it signs",
-    "CT804": "commit as yourself: git config user.email must be your roster email",
-    "CT805": "keys are honoured only between valid_from and valid_until",
-    "CT806": "a revoked key signs nothing, whatever date the commit claims",
-    "CT808": "fix schema/roster.yaml so casetrail check passes",
-}
 
 
 # --- dates in the files --------------------------------------------------------------------
@@ -227,8 +143,8 @@ def _dated(
     if isinstance(moment, datetime):
         late, early = moment > when + CLOCK_SKEW, moment < when - timedelta(data.backdate_days)
     else:
-        late = moment > today
-        early = key != "date" and moment < today - timedelta(data.backdate_days)
+        late, early = moment > today, moment < today - timedelta(data.backdate_days)
+    early = early and key != "date"  # a document's own date may be long before it was filed
     if late:
         yield finding(
             commit.id,
@@ -237,7 +153,7 @@ def _dated(
             path,
             "record events when they happen; a date in the future was not witnessed",
         )
-    elif early and key != "date":
+    elif early:
         yield finding(
             commit.id,
             "CT831",
@@ -476,10 +392,3 @@ def _comparable(front: Mapping[str, Any], keep_retention: bool = True) -> dict[s
 def _body(data: bytes | None) -> str:
     """The text after the front matter."""
     return casefacts.body(data or b"").decode("utf-8", "replace")
-
-
-# --- counting ------------------------------------------------------------------------------
-
-
-def counts(found: Sequence[AuditFinding]) -> Counter[str]:
-    return Counter(f.severity.value for f in found)

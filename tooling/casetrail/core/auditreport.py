@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from casetrail.core.audit import AuditFinding
+from casetrail.core.auditcodes import AuditFinding
 from casetrail.core.diagnostics import Severity
 from casetrail.core.report import FINDINGS, OK, _escape, _plural
 

@@ -16,7 +16,16 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from casetrail.core import audit, casefacts, history, permissions, verdicts, yamlstrict
+from casetrail.core import (
+    audit,
+    auditcodes,
+    casefacts,
+    history,
+    permissions,
+    signers,
+    verdicts,
+    yamlstrict,
+)
 from casetrail.core.history import POLICY, ROSTER, Commit
 from casetrail.shell import git
 from casetrail.shell.auditstore import AuditStore
@@ -127,7 +136,7 @@ class AuditRun:
     """One audit of the history up to `head`: what it gathered and what it found."""
 
     trail: Trail
-    findings: list[audit.AuditFinding]
+    findings: list[auditcodes.AuditFinding]
     trust_root: str | None
     policy: Mapping[str, Any]
 
@@ -138,8 +147,7 @@ def run_audit(root: Path, tip: str = "HEAD", base: str | None = None) -> AuditRu
     require_full_history(root)
     head = resolve(root, tip)
     policy = policy_at(root, head) or {}
-    trust, found = trust_root(root, head)
-    revisions = [head, *([f"^{trust}"] if trust else [])]
+    revisions, trust, found = _since_trust_root(root, head)
     if base is not None:
         revisions.append(f"^{resolve(root, base)}")
     gathered = gather(root, revisions, head, timezone_of(policy), keep=base is None)
@@ -323,8 +331,6 @@ def _schema_change(
 ) -> str | None:
     """None if the commit's version of a schema file is honoured; why not otherwise (or
     UNCHANGED when the commit did not change it and hands on what it inherited)."""
-    from casetrail.core import signers
-
     if not commit.parents:
         return None  # the introduction commit brings the first roster and policy
     mine = files.get(commit.id)
@@ -343,7 +349,7 @@ def _schema_change(
     return None
 
 
-def trust_root(root: Path, head: str) -> tuple[str | None, list[audit.AuditFinding]]:
+def trust_root(root: Path, head: str) -> tuple[str | None, list[auditcodes.AuditFinding]]:
     """The trust root in force for `head` (the first one the policy ever named on main's
     line, as a full commit id in the history of `head`), with findings about it."""
     line = git.first_parent_commits(root, head, POLICY)
@@ -358,7 +364,7 @@ def trust_root(root: Path, head: str) -> tuple[str | None, list[audit.AuditFindi
         return None, found
     resolved = git.resolve(root, named) if history.is_commit_id(named) else None
     if resolved is None or not git.is_ancestor(root, resolved, head):
-        problem = audit.finding(
+        problem = auditcodes.finding(
             named[:40],
             "CT841",
             f"the trust root {named[:40]!r} named in schema/policy.yaml is not a commit in "
@@ -369,14 +375,19 @@ def trust_root(root: Path, head: str) -> tuple[str | None, list[audit.AuditFindi
     return resolved, found
 
 
+def _since_trust_root(
+    root: Path, head: str
+) -> tuple[list[str], str | None, list[auditcodes.AuditFinding]]:
+    """The revisions of the commits after the trust root up to `head` (as git reads them),
+    the trust root, and the findings about it."""
+    trust, found = trust_root(root, head)
+    return [head, *([f"^{trust}"] if trust else [])], trust, found
+
+
 def verify_history(root: Path) -> dict[str, verdicts.Verdict]:
     """The verdict on every commit after the trust root, as a whole audit gives it: from the
     verdicts kept in this clone, verifying (and keeping) what is not there yet."""
-    head = resolve(root, "HEAD")
-    revisions = [head]
-    base, _ = trust_root(root, head)
-    if base is not None:
-        revisions.append(f"^{base}")
+    revisions, _, _ = _since_trust_root(root, resolve(root, "HEAD"))
     commits = read_history(root, revisions)
     rosters = _versions(root, commits, ROSTER)
     policies = _versions(root, commits, POLICY)
