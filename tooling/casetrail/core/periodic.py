@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
@@ -166,17 +166,36 @@ ACTIVITIES: dict[str, tuple[str, Extractor]] = {
 }
 
 
-def _activity(
-    cases: Sequence[Case], period: Period, zone: tzinfo, label: str, extract: Extractor
-) -> dict[str, Any]:
+# ---- facts by local day ----
+
+
+class _Days:
+    """Items by the local date they happened on: a period collects its own by looking up its
+    days, so one reading of the cases serves any number of periods."""
+
+    def __init__(self) -> None:
+        self.by_day: dict[date, list[Any]] = {}
+
+    def add(self, day: date, item: Any) -> None:
+        self.by_day.setdefault(day, []).append(item)
+
+    def within(self, period: Period) -> Iterator[Any]:
+        span = (period.end - period.start).days + 1
+        if span > len(self.by_day):
+            days: Iterable[date] = sorted(d for d in self.by_day if period.holds(d))
+        else:
+            days = (period.start + timedelta(n) for n in range(span))
+        for day in days:
+            yield from self.by_day.get(day, ())
+
+
+def _activity_row(label: str, events: Iterable[tuple[str, str | None]]) -> dict[str, Any]:
     count, ids, groups = 0, set(), Counter[str]()
-    for case in cases:
-        for stamp, group in extract(case):
-            if period.holds(_day(stamp, zone)):
-                count += 1
-                ids.add(case.id)
-                if group:
-                    groups[group] += 1
+    for case_id, group in events:
+        count += 1
+        ids.add(case_id)
+        if group:
+            groups[group] += 1
     return {
         "label": label,
         "count": count,
@@ -185,36 +204,24 @@ def _activity(
     }
 
 
-def activities(cases: Sequence[Case], period: Period, zone: tzinfo) -> dict[str, Any]:
+def _outcome_row(case: Case, closure: Entry, reopened: str | None) -> dict[str, Any]:
     return {
-        key: _activity(cases, period, zone, label, extract)
-        for key, (label, extract) in ACTIVITIES.items()
+        "id": case.id,
+        "type": case.type,
+        "title": case.data["title"],
+        "closed_at": closure["closed_at"],
+        "outcome": closure.get("outcome"),
+        "outcome_summary": closure.get("outcome_summary"),
+        "lessons_learned": closure.get("lessons_learned"),
+        "reopened_at": reopened,
     }
 
 
-# ---- outcomes ----
-
-
-def outcomes(cases: Sequence[Case], period: Period, zone: tzinfo) -> dict[str, Any]:
+def _outcomes(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
     """Every closure in the period, including one that a later reopening undid (said so)."""
-    rows = [
-        {
-            "id": case.id,
-            "type": case.type,
-            "title": case.data["title"],
-            "closed_at": closure["closed_at"],
-            "outcome": closure.get("outcome"),
-            "outcome_summary": closure.get("outcome_summary"),
-            "lessons_learned": closure.get("lessons_learned"),
-            "reopened_at": reopened,
-        }
-        for case in cases
-        for closure, reopened in closures(case)
-        if "closed_at" in closure and period.holds(_day(closure["closed_at"], zone))
-    ]
-    rows.sort(key=lambda r: (parse_datetime(r["closed_at"]).astimezone(UTC), r["id"]))
-    kinds = Counter(str(r["outcome"]) for r in rows)
-    return {"count": len(rows), "by_outcome": dict(sorted(kinds.items())), "cases": rows}
+    ordered = sorted(rows, key=lambda r: (parse_datetime(r["closed_at"]).astimezone(UTC), r["id"]))
+    kinds = Counter(str(r["outcome"]) for r in ordered)
+    return {"count": len(ordered), "by_outcome": dict(sorted(kinds.items())), "cases": ordered}
 
 
 # ---- periodic reviews: the chain of intervals the policy's review_every sets ----
@@ -315,49 +322,6 @@ def compliance(met: int, measured: int) -> float | None:
     return round(100 * met / measured, 1) if measured else None
 
 
-def _targets(
-    cases: Sequence[Case], period: Period, zone: tzinfo, as_of: datetime
-) -> dict[str, Tally]:
-    tallies = {name: Tally() for name in sla.TARGETS}
-    for case in cases:
-        for deadline in sla.deadlines(case):
-            if period.holds(_day(deadline.due, zone)):
-                tallies[deadline.target].add(sla.state(deadline, as_of).state, case.id)
-    return tallies
-
-
-def _reviews(
-    cases: Sequence[Case], period: Period, zone: tzinfo, as_of: datetime, add: Adder
-) -> Tally:
-    tally = Tally()
-    for case in cases:
-        for slot in review_slots(case, add):
-            if period.holds(slot.due.astimezone(zone).date()):
-                tally.add(slot.state(as_of), case.id)
-    return tally
-
-
-def compliance_section(
-    cases: Sequence[Case],
-    period: Period,
-    zone: tzinfo,
-    as_of: datetime,
-    add: Adder,
-    every: str,
-) -> dict[str, Any]:
-    targets = {k: t.as_dict() for k, t in _targets(cases, period, zone, as_of).items()}
-    for name, row in targets.items():
-        row["label"] = f"{sla.TARGETS[name][0]} to {sla.TARGETS[name][1]}"
-    return {
-        "targets": targets,
-        "recorded": sum(
-            t["met"] + t["met_late"] + t["breached"] + t["pending"] for t in targets.values()
-        ),
-        "cases_with_targets": sum(1 for c in cases if isinstance(c.data.get("due"), dict)),
-        "reviews": {"every": every} | _reviews(cases, period, zone, as_of, add).as_dict(),
-    }
-
-
 # ---- next steps ----
 
 
@@ -379,34 +343,15 @@ def _open_followups(cases: Sequence[Case], horizon: date, today: date) -> list[d
     return sorted(rows, key=lambda r: (r["due"], r["case"], r["id"]))
 
 
-def next_review(case: Case, add: Adder) -> datetime | None:
-    """The stored next review if the case has one (what the tool set), else the computed one."""
+def _next_review(case: Case, slots: Callable[[], list[ReviewSlot]]) -> datetime | None:
     if case.status not in _ACTIVE:
         return None
     due = case.data.get("due")
     stored = due.get("next_review") if isinstance(due, dict) else None
     if isinstance(stored, str) and is_datetime(stored):
         return parse_datetime(stored).astimezone(UTC)
-    slots = review_slots(case, add)
-    return slots[-1].due if slots and slots[-1].done is None and not slots[-1].missed else None
-
-
-def _reviews_due(
-    cases: Sequence[Case], horizon: date, zone: tzinfo, as_of: datetime, add: Adder
-) -> list[dict[str, Any]]:
-    rows = []
-    for case in cases:
-        due = next_review(case, add)
-        if due is not None and due.astimezone(zone).date() <= horizon:
-            rows.append(
-                {
-                    "case": case.id,
-                    "due": sla.stamp(due.astimezone(zone)),
-                    "overdue": due < as_of,
-                    "handler": case.assignee("handler"),
-                }
-            )
-    return sorted(rows, key=lambda r: (r["due"], r["case"]))
+    chain = slots()
+    return chain[-1].due if chain and chain[-1].done is None and not chain[-1].missed else None
 
 
 def _open_cases(cases: Sequence[Case]) -> dict[str, Any]:
@@ -420,21 +365,129 @@ def _open_cases(cases: Sequence[Case]) -> dict[str, Any]:
     }
 
 
-def next_steps(
-    cases: Sequence[Case], period: Period, zone: tzinfo, as_of: datetime, add: Adder
-) -> dict[str, Any]:
-    following = period.following()
-    horizon = following.end
-    return {
-        "until": horizon.isoformat(),
-        "following_period": following.label,
-        "followups": _open_followups(cases, horizon, as_of.astimezone(zone).date()),
-        "reviews_due": _reviews_due(cases, horizon, zone, as_of, add),
-        "open_cases": _open_cases(cases),
-    }
-
-
 # ---- the whole report ----
+
+
+class Ledger:
+    """Every dated fact of the cases that a report counts, read once and kept by local day.
+
+    `report(period)` then costs a look-up per day of the period, so the site's report for every
+    month reads the cases once instead of once a month. Targets and reviews are judged at the
+    moment `as_of`, as the records stand."""
+
+    def __init__(
+        self,
+        cases: Sequence[Case],
+        zone: tzinfo,
+        as_of: datetime,
+        policy: Policy,
+        calendar: Calendar | None = None,
+        skipped: Sequence[str] = (),
+    ) -> None:
+        self.cases, self.zone, self.as_of, self.skipped = cases, zone, as_of, tuple(skipped)
+        self.moment = as_of.astimezone(UTC)
+        self.every = str(Duration.from_mapping(policy.raw["targets"]["review_every"]))
+        add = review_adder(policy, zone, calendar)
+        self.activities = {key: _Days() for key in ACTIVITIES}
+        self.closures = _Days()
+        self.targets = {name: _Days() for name in sla.TARGETS}
+        self.reviews = _Days()
+        self.next_reviews: list[tuple[Case, datetime]] = []
+        for case in cases:
+            self._read(case, add)
+
+    def _read(self, case: Case, add: Adder) -> None:
+        for key, (_, extract) in ACTIVITIES.items():
+            for stamp, group in extract(case):
+                self.activities[key].add(_day(stamp, self.zone), (case.id, group))
+        for closure, reopened in closures(case):
+            if "closed_at" in closure:
+                row = _outcome_row(case, closure, reopened)
+                self.closures.add(_day(closure["closed_at"], self.zone), row)
+        for deadline in sla.deadlines(case):
+            state = sla.state(deadline, self.moment).state
+            self.targets[deadline.target].add(_day(deadline.due, self.zone), (state, case.id))
+        slots = review_slots(case, add)
+        for slot in slots:
+            self.reviews.add(
+                slot.due.astimezone(self.zone).date(), (slot.state(self.moment), case.id)
+            )
+        due = _next_review(case, lambda: slots)
+        if due is not None:
+            self.next_reviews.append((case, due))
+
+    def activities_in(self, period: Period) -> dict[str, Any]:
+        return {
+            key: _activity_row(label, self.activities[key].within(period))
+            for key, (label, _) in ACTIVITIES.items()
+        }
+
+    def outcomes_in(self, period: Period) -> dict[str, Any]:
+        return _outcomes(self.closures.within(period))
+
+    def compliance_in(self, period: Period) -> dict[str, Any]:
+        targets = {}
+        for name, days in self.targets.items():
+            tally = Tally()
+            for state, case_id in days.within(period):
+                tally.add(state, case_id)
+            targets[name] = tally.as_dict() | {
+                "label": f"{sla.TARGETS[name][0]} to {sla.TARGETS[name][1]}"
+            }
+        reviews = Tally()
+        for state, case_id in self.reviews.within(period):
+            reviews.add(state, case_id)
+        return {
+            "targets": targets,
+            "recorded": sum(
+                t["met"] + t["met_late"] + t["breached"] + t["pending"] for t in targets.values()
+            ),
+            "cases_with_targets": sum(1 for c in self.cases if isinstance(c.data.get("due"), dict)),
+            "reviews": {"every": self.every} | reviews.as_dict(),
+        }
+
+    def next_steps(self, period: Period) -> dict[str, Any]:
+        following = period.following()
+        horizon = following.end
+        reviews = [
+            {
+                "case": case.id,
+                "due": sla.stamp(due.astimezone(self.zone)),
+                "overdue": due < self.moment,
+                "handler": case.assignee("handler"),
+            }
+            for case, due in self.next_reviews
+            if due.astimezone(self.zone).date() <= horizon
+        ]
+        return {
+            "until": horizon.isoformat(),
+            "following_period": following.label,
+            "followups": _open_followups(
+                self.cases, horizon, self.moment.astimezone(self.zone).date()
+            ),
+            "reviews_due": sorted(reviews, key=lambda r: (r["due"], r["case"])),
+            "open_cases": _open_cases(self.cases),
+        }
+
+    def report(self, period: Period) -> dict[str, Any]:
+        """The report as plain data; every figure is counted from the cases."""
+        return {
+            "format": FORMAT,
+            "period": {
+                "label": period.label,
+                "kind": period.kind,
+                "start": period.start.isoformat(),
+                "end": period.end.isoformat(),
+                "zone": str(self.zone),
+            },
+            "as_of": sla.stamp(self.as_of.astimezone(self.zone)),
+            "cases_read": len(self.cases),
+            "skipped": list(self.skipped),
+            "activities": self.activities_in(period),
+            "outcomes": self.outcomes_in(period),
+            "next_steps": self.next_steps(period),
+            "sla": self.compliance_in(period),
+        }
 
 
 def build(
@@ -446,27 +499,8 @@ def build(
     calendar: Calendar | None = None,
     skipped: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """The report as plain data; every figure is counted from `cases`."""
-    add = review_adder(policy, zone, calendar)
-    moment = as_of.astimezone(UTC)
-    every = str(Duration.from_mapping(policy.raw["targets"]["review_every"]))
-    return {
-        "format": FORMAT,
-        "period": {
-            "label": period.label,
-            "kind": period.kind,
-            "start": period.start.isoformat(),
-            "end": period.end.isoformat(),
-            "zone": str(zone),
-        },
-        "as_of": sla.stamp(as_of.astimezone(zone)),
-        "cases_read": len(cases),
-        "skipped": list(skipped),
-        "activities": activities(cases, period, zone),
-        "outcomes": outcomes(cases, period, zone),
-        "next_steps": next_steps(cases, period, zone, moment, add),
-        "sla": compliance_section(cases, period, zone, moment, add, every),
-    }
+    """The report of one period as plain data; every figure is counted from `cases`."""
+    return Ledger(cases, zone, as_of, policy, calendar, skipped).report(period)
 
 
 # ---- Markdown ----
