@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from casetrail.cli.main import main
-from casetrail.core import sitepages
+from casetrail.core import sitemd
 from conftest import DEMO_KEYS, NOW, PROJECT, Records
 from test_secrets import ok, set_section
 
@@ -108,7 +108,7 @@ def test_no_plaintext_and_no_key_changes_the_build(
 
 
 def test_values_from_records_are_inert_markdown() -> None:
-    shown = sitepages.esc("<b>|x|</b> [a](b) `c` *d* # e\n- f")
+    shown = sitemd.esc("<b>|x|</b> [a](b) `c` *d* # e\n- f")
     assert "<" not in shown and "\n" not in shown
     assert "\\|" in shown and "\\[" in shown and "\\`" in shown and "\\*" in shown
 

@@ -17,7 +17,8 @@ import click
 from casetrail.cli.main import UserError, repository_root
 
 if TYPE_CHECKING:
-    from casetrail.core.sitepages import AuditView, CaseView, DocumentView, SiteData
+    from casetrail.core.sitedata import AuditView, CaseView, DocumentView, SiteData, TimelineEntry
+    from casetrail.shell.trail import AuditRun
 
 ROOT_VARIABLE = "CASETRAIL_SITE_ROOT"  # build the site of another records repository
 
@@ -33,7 +34,7 @@ def moment(given: str | None, root: Path) -> datetime:
 
 
 def site_data(root: Path, as_of: str | None = None) -> SiteData:
-    from casetrail.core import sitepages, views
+    from casetrail.core import sitedata, views
     from casetrail.shell import calendars, caseindex, index
 
     config, _ = index.load_config(root)
@@ -41,13 +42,14 @@ def site_data(root: Path, as_of: str | None = None) -> SiteData:
     when = moment(as_of, root)
     found = caseindex.load(root, config)
     roster = config.roster
-    return sitepages.SiteData(
+    return sitedata.SiteData(
         as_of=when,
         head=_head(root),
         cases=tuple(_case_view(root, c, found.paths[c.id]) for c in found.cases),
         overdue=tuple(views.overdue(found.cases, when, calendar, roster)),
         workload=tuple(views.workload(found.cases, roster, config.policy, when)),
         audit=_audit(root, when),
+        office=sitedata.Office(config.policy, calendar, roster),
         skipped=found.skipped,
     )
 
@@ -64,18 +66,18 @@ def _head(root: Path) -> str | None:
 
 
 def _case_view(root: Path, case: Any, rel: str) -> CaseView:
-    from casetrail.core import document, envelope, sitepages
+    from casetrail.core import document, envelope, sitedata
     from casetrail.shell import repo
 
     data, size = repo.read_case(root, rel)
     parsed, _ = document.parse(data, size)
     sections = tuple(
-        sitepages.SectionView(s.title, _readers(s.body) if envelope.looks_armored(s.body) else None)
+        sitedata.SectionView(s.title, _readers(s.body) if envelope.looks_armored(s.body) else None)
         for s in (parsed.sections if parsed else ())
     )
     folder = root / rel.removesuffix(".md")
     documents = tuple(_document(folder, a) for a in case.entries("attachments"))
-    return sitepages.CaseView(case, rel, sections, documents)
+    return sitedata.CaseView(case, rel, sections, documents)
 
 
 def _readers(armored: str) -> str:
@@ -88,7 +90,7 @@ def _readers(armored: str) -> str:
 
 
 def _document(folder: Path, entry: dict[str, Any]) -> DocumentView:
-    from casetrail.core import envelope, sitepages
+    from casetrail.core import envelope, sitedata
 
     name, date = str(entry["name"]), str(entry["date"])
     path = folder / name
@@ -106,14 +108,14 @@ def _document(folder: Path, entry: dict[str, Any]) -> DocumentView:
         readers = info.readers
     except (OSError, envelope.EnvelopeError):
         readers = "missing or unreadable (run casetrail check)"
-    return sitepages.DocumentView(name, date, readers)
+    return sitedata.DocumentView(name, date, readers)
 
 
 def _audit(root: Path, when: datetime) -> AuditView:
     """`casetrail audit --permissions --no-record`, as data for the Audit page."""
     from casetrail.cli.audit import permissions_report
     from casetrail.core.auditreport import AuditReport
-    from casetrail.core.sitepages import AuditView
+    from casetrail.core.sitedata import AuditView
     from casetrail.shell import git, trail
 
     if not git.is_repository(root):
@@ -133,7 +135,36 @@ def _audit(root: Path, when: datetime) -> AuditView:
         findings=tuple(f.to_json() for f in report.findings),
         permissions_text=permissions_text,
         last_audited=last,
+        timelines=timelines(run),
     )
+
+
+def timelines(run: AuditRun) -> dict[str, tuple[TimelineEntry, ...]]:
+    """Every audited commit that changed a case file, by case id, oldest first: read from the
+    audit's own pass over the history, so the site costs no second walk."""
+    from casetrail.core import audit, sitedata
+    from casetrail.core.casefacts import ABSENT
+
+    found: dict[str, list[TimelineEntry]] = {}
+    trail = run.trail
+    for commit in trail.commits:
+        verdict = trail.verdicts.get(commit.id)
+        for change in commit.changes:
+            if not (audit.is_case(change.new_path) or audit.is_case(change.old_path)):
+                continue
+            old = trail.facts.get(change.old_blob or "", ABSENT)
+            new = trail.facts.get(change.new_blob or "", ABSENT)
+            entry = sitedata.TimelineEntry(
+                commit=commit.id,
+                when=commit.author_time.isoformat(),
+                author=commit.author_name,
+                signer=verdict.signer if verdict else None,
+                signature=verdict.status if verdict else "not judged",
+                change=sitedata.change_words(change.status, old.status, new.status),
+                subject=commit.subject,
+            )
+            found.setdefault(Path(change.path).stem, []).append(entry)
+    return {case_id: tuple(entries) for case_id, entries in found.items()}
 
 
 def write_pages(pages: dict[str, str], out: Path) -> None:

@@ -1,125 +1,79 @@
-"""The auditors' site as Markdown pages: case index, overdue items and the audit in, pages out.
+"""The auditors' site as Markdown pages (and SVG charts): the site's data in, pages out.
 
 Pure: no clock (the moment comes in with the data), no files, no keys. Every value read from a
-record is escaped, so a title like `<script>` is shown as text. Encrypted sections and documents
-appear only as how many recipients they are encrypted for: the data handed in holds nothing more.
+record is escaped (core/sitemd.py). Encrypted sections and documents appear only as how many
+recipients they are encrypted for: the data handed in holds nothing more.
 """
 
 from __future__ import annotations
 
-import html
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from collections.abc import Mapping, Sequence
 
-from casetrail.core.case import Case
-from casetrail.core.views import Item, Load
-
-CASES_DIR = "cases"
-_MARKDOWN_SPECIALS = "\\`*_{}[]()#+-.!|>"  # Python-Markdown escapes, and tables' |
-_HEX = frozenset("0123456789abcdef")
-
-
-@dataclass(frozen=True, slots=True)
-class SectionView:
-    title: str
-    readers: str | None  # "encrypted for N recipients"; None for a plain-text section
-
-
-@dataclass(frozen=True, slots=True)
-class DocumentView:
-    name: str
-    date: str
-    readers: str  # "encrypted for N recipients", or why it could not be counted
-
-
-@dataclass(frozen=True, slots=True)
-class CaseView:
-    case: Case
-    path: str  # repository-relative case file
-    sections: tuple[SectionView, ...] = ()
-    documents: tuple[DocumentView, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class AuditView:
-    available: bool
-    problem: str = ""  # why the history could not be audited
-    summary: Mapping[str, Any] = field(default_factory=dict)
-    findings: tuple[Mapping[str, Any], ...] = ()
-    permissions_text: str = ""
-    last_audited: Mapping[str, Any] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SiteData:
-    as_of: datetime
-    head: str | None  # the commit the figures come from; None outside git
-    cases: tuple[CaseView, ...]
-    overdue: tuple[Item, ...]
-    workload: tuple[Load, ...]
-    audit: AuditView
-    skipped: tuple[str, ...] = ()  # case files left out because they are not valid
-
-
-def esc(value: Any) -> str:
-    """A value from a record as inert Markdown text: no HTML, no markup, one line."""
-    text = " ".join(str(value).split())
-    text = html.escape(text, quote=False)
-    return "".join(f"\\{c}" if c in _MARKDOWN_SPECIALS else c for c in text)
-
-
-def code(value: Any) -> str:
-    """A commit id as code; anything else escaped as text."""
-    text = str(value)
-    return f"`{text}`" if text and set(text) <= _HEX else esc(text)
-
-
-def table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
-    """A Markdown table; cells must already be escaped (or be links we made)."""
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(cell or " " for cell in row) + " |" for row in rows]
-    return lines if len(lines) > 2 else ["None."]
-
-
-def case_link(case_id: str, prefix: str = "") -> str:
-    return f"[{esc(case_id)}]({prefix}{case_id}.md)"
+from casetrail.core import sitereports
+from casetrail.core.sitecase import case_page
+from casetrail.core.sitedata import AuditView, SiteData
+from casetrail.core.sitemd import (
+    CASES_DIR,
+    PEOPLE_DIR,
+    REPORTS_DIR,
+    as_of_line,
+    case_link,
+    code,
+    esc,
+    filtered_index,
+    person_link,
+    table,
+)
+from casetrail.core.siteoffice import (
+    closures_page,
+    item_rows,
+    people_pages,
+    retention_page,
+    workload_table,
+)
+from casetrail.core.views import is_open
 
 
 def render(data: SiteData) -> dict[str, str]:
-    """Every generated page, by path under the docs folder."""
+    """Every generated page (and chart), by path under the docs folder."""
+    found = sitereports.figures(data)
     pages = {
-        "index.md": overview(data),
+        "index.md": overview(data, found),
         "overdue.md": overdue_page(data),
         "audit.md": audit_page(data),
+        "closures.md": closures_page(data),
+        "retention.md": retention_page(data),
         f"{CASES_DIR}/index.md": cases_index(data),
+        **sitereports.pages(data, found),
+        **sitereports.charts(found),
+        **people_pages(data),
     }
+    timelines = data.audit.timelines
     for view in data.cases:
-        pages[f"{CASES_DIR}/{view.case.id}.md"] = case_page(view)
+        pages[f"{CASES_DIR}/{view.case.id}.md"] = case_page(
+            view, timelines.get(view.case.id, ()), data.audit.available
+        )
     return pages
 
 
-def _as_of_line(data: SiteData) -> str:
-    head = f"commit {code(data.head[:12])}" if data.head else "a folder outside git (no commit)"
-    return f"As of {esc(data.as_of.isoformat())}, from {head}."
+def _counts(title: str, column: str, counter: Counter[str]) -> list[str]:
+    rows = (
+        (esc(key), filtered_index(str(n), "", open="yes", **{column: key}))
+        for key, n in sorted(counter.items())
+    )
+    return [f"### {title}", "", *table((column, "open cases"), rows), ""]
 
 
-def _counts(title: str, counter: Counter[str]) -> list[str]:
-    rows = [(esc(key), str(count)) for key, count in sorted(counter.items())]
-    return [f"### {title}", "", *table((title.split()[-1], "open cases"), rows), ""]
-
-
-def overview(data: SiteData) -> str:
-    open_cases = [v.case for v in data.cases if v.case.status != "closed"]
+def overview(data: SiteData, found: sitereports.Figures) -> str:
+    open_cases = [v.case for v in data.cases if is_open(v.case)]
     breached = sum(1 for i in data.overdue if i.state == "breached")
     lines = [
         "# Overview",
         "",
-        _as_of_line(data),
+        as_of_line(data.as_of, data.head),
         "",
-        f"- **{len(data.cases)}** cases, **{len(open_cases)}** open "
+        f"- **{len(data.cases)}** cases, {filtered_index(f'**{len(open_cases)}** open', open='yes')} "
         f"([all cases]({CASES_DIR}/index.md))",
         f"- **{len(data.overdue)}** items overdue, at risk or flagged, "
         f"**{breached}** breached ([overdue and at risk](overdue.md))",
@@ -128,28 +82,36 @@ def overview(data: SiteData) -> str:
     ]
     if data.skipped:
         lines += [f"{len(data.skipped)} invalid case file(s) left out: run `casetrail check`.", ""]
-    lines += ["## Open cases", ""]
-    lines += _counts("By status", Counter(c.status for c in open_cases))
-    lines += _counts("By priority", Counter(c.priority for c in open_cases))
-    lines += _counts("By type", Counter(c.type for c in open_cases))
-    lines += ["## Workload", "", *workload_table(data.workload), ""]
+    lines += [
+        "## SLA compliance to date",
+        "",
+        "Each count links to the cases behind it ([SLA compliance](sla.md)).",
+        "",
+        *sitereports.compliance_table(found.to_date),
+        "",
+        "## Trends",
+        "",
+        *sitereports.trends(found),
+        "## Open cases",
+        "",
+    ]
+    lines += _counts("By status", "status", Counter(c.status for c in open_cases))
+    lines += _counts("By priority", "priority", Counter(c.priority for c in open_cases))
+    lines += _counts("By type", "type", Counter(c.type for c in open_cases))
+    lines += [
+        "## Workload",
+        "",
+        f"Open cases per person against capacity ([everyone]({PEOPLE_DIR}/index.md)).",
+        "",
+        *workload_table(data.workload),
+        "",
+        "## More",
+        "",
+        f"- [Closures and lessons learned](closures.md), [retention schedule](retention.md), "
+        f"[periodic reports]({REPORTS_DIR}/index.md)",
+        "",
+    ]
     return "\n".join(lines)
-
-
-def workload_table(rows: Sequence[Load]) -> list[str]:
-    return table(
-        ("person", "points", "capacity", "open cases", "away"),
-        (
-            (
-                esc(r.person),
-                str(r.points),
-                str(r.capacity),
-                ", ".join(case_link(c, f"{CASES_DIR}/") for c in r.cases),
-                esc(r.away),
-            )
-            for r in rows
-        ),
-    )
 
 
 def _audit_line(audit: AuditView) -> str:
@@ -160,30 +122,16 @@ def _audit_line(audit: AuditView) -> str:
 
 
 def overdue_page(data: SiteData) -> str:
-    rows = (
-        (
-            esc(i.state.replace("_", " ")),
-            case_link(i.case, f"{CASES_DIR}/"),
-            esc(i.what),
-            esc(i.due),
-            esc(i.person or ""),
-            esc(", ".join(i.escalate_to)),
-            esc(i.late),
-        )
-        for i in data.overdue
-    )
     breached = sum(1 for i in data.overdue if i.state == "breached")
     return "\n".join(
         [
             "# Overdue and at risk",
             "",
-            _as_of_line(data),
-            f"{len(data.overdue)} items: {breached} breached; the rest at risk or open flags.",
+            as_of_line(data.as_of, data.head),
+            f"{len(data.overdue)} items: {breached} breached; the rest at risk or open flags "
+            "(the same as `casetrail overdue`). Escalate to the supervisors named.",
             "",
-            *table(
-                ("state", "case", "what", "due", "person", "escalate to", "late by"),
-                rows,
-            ),
+            *item_rows(data.overdue, ""),
             "",
         ]
     )
@@ -193,12 +141,14 @@ def cases_index(data: SiteData) -> str:
     ordered = sorted(data.cases, key=lambda v: v.case.id)
     rows = (
         (
-            case_link(v.case.id),
+            case_link(v.case.id, "../"),
             esc(v.case.data.get("title", "")),
             esc(v.case.type),
             esc(v.case.status),
+            "yes" if is_open(v.case) else "no",
             esc(v.case.priority),
-            esc(v.case.assignee("handler") or ""),
+            person_link(v.case.assignee("handler"), "../"),
+            esc(v.case.data.get("registered_at", "")),
         )
         for v in ordered
     )
@@ -206,181 +156,80 @@ def cases_index(data: SiteData) -> str:
         [
             "# Cases",
             "",
-            _as_of_line(data),
+            as_of_line(data.as_of, data.head),
             "",
-            *table(("case", "title", "type", "status", "priority", "handler"), rows),
+            "Click a column's heading to sort; type in the filter to find a case.",
+            "",
+            *table(
+                ("case", "title", "type", "status", "open", "priority", "handler", "registered"),
+                rows,
+            ),
             "",
         ]
     )
-
-
-def _fields(entry: Mapping[str, Any], names: Sequence[str]) -> list[str]:
-    return [esc(entry.get(name, "")) for name in names]
-
-
-def _entries(title: str, entries: Sequence[Mapping[str, Any]], names: Sequence[str]) -> list[str]:
-    rows = (_fields(e, names) for e in entries)
-    return [f"## {title}", "", *table([n.replace("_", " ") for n in names], rows), ""]
-
-
-_METADATA = (
-    "type",
-    "status",
-    "priority",
-    "complexity",
-    "channel",
-    "received_at",
-    "registered_at",
-    "registered_by",
-)
-
-
-def case_page(view: CaseView) -> str:
-    case = view.case
-    meta = [(esc(k.replace("_", " ")), esc(case.data[k])) for k in _METADATA if k in case.data]
-    team = [
-        (esc(r.replace("_", " ")), esc(who))
-        for r in ("handler", "resolution_officer")
-        if (who := case.assignee(r))
-    ]
-    due = case.data.get("due") if isinstance(case.data.get("due"), dict) else {}
-    lines = [
-        # The page title (the H1) holds no user text: MkDocs puts it into <title> and the
-        # navigation unescaped. The case's own title follows as body text.
-        f"# Case {esc(case.id)}",
-        "",
-        f"**{esc(case.data.get('title', ''))}**",
-        "",
-        f"Record: {esc(view.path)}",
-        "",
-        *table(("field", "value"), [*meta, *team]),
-        "",
-        "## Targets",
-        "",
-        *table(
-            ("target", "due"),
-            ((esc(k), esc(v)) for k, v in sorted((due or {}).items()) if k != "calendar"),
-        ),
-        "",
-    ]
-    stakeholders = sorted(case.entries("stakeholders"), key=lambda s: (str(s["role"]), s["ref"]))
-    lines += _entries("Stakeholders", stakeholders, ("role", "ref", "agreement"))
-    lines += _entries(
-        "Follow-ups", case.entries("followups"), ("id", "title", "owner", "due", "done_at")
-    )
-    lines += _entries("Reviews", case.entries("reviews"), ("at", "by", "summary"))
-    lines += _entries(
-        "Communications",
-        case.entries("communications"),
-        ("at", "by", "stakeholder", "channel", "direction", "summary"),
-    )
-    lines += _closure(case)
-    lines += _sections(view)
-    return "\n".join(lines)
-
-
-def _closure(case: Case) -> list[str]:
-    closure = case.closure()
-    facts = [
-        (esc(k.replace("_", " ")), esc(closure[k]))
-        for k in ("requested_at", "requested_by", "outcome", "closed_at", "closed_by")
-        if k in closure
-    ]
-    retention = case.data.get("retention")
-    held = retention if isinstance(retention, dict) else {}
-    return [
-        "## Closure",
-        "",
-        *(table(("field", "value"), facts) if facts else ["Not requested."]),
-        "",
-        "### Checklist",
-        "",
-        *table(
-            ("item", "done by", "done at"),
-            (_fields(i, ("item", "done_by", "done_at")) for i in closure.get("checklist", [])),
-        ),
-        "",
-        "## Retention",
-        "",
-        *table(
-            ("field", "value"),
-            ((esc(k.replace("_", " ")), esc(v)) for k, v in sorted(held.items())),
-        ),
-        "",
-    ]
-
-
-def _sections(view: CaseView) -> list[str]:
-    rows = [
-        (esc(s.title), esc(s.readers) if s.readers else "plain text, in the record")
-        for s in view.sections
-    ]
-    docs = [(esc(d.name), esc(d.date), esc(d.readers)) for d in view.documents]
-    return [
-        "## Sections",
-        "",
-        *table(("section", "content"), rows),
-        "",
-        "## Documents",
-        "",
-        *table(("document", "date", "content"), docs),
-        "",
-    ]
 
 
 def audit_page(data: SiteData) -> str:
     audit = data.audit
-    lines = ["# Audit", "", _as_of_line(data), ""]
+    lines = ["# Audit", "", as_of_line(data.as_of, data.head), ""]
     if not audit.available:
-        lines += [
-            f"The history could not be audited: {esc(audit.problem)}",
-            "",
-        ]
+        lines += [f"The history could not be audited: {esc(audit.problem)}", ""]
     else:
-        s = audit.summary
-        root = s.get("trust_root")
-        lines += [
-            f"- head audited: {code(s.get('head', ''))}",
-            f"- trust root: {code(root)}" if root else "- trust root: none (the whole history)",
-            f"- commits audited: {s.get('commits', 0)}",
-            f"- errors: {s.get('errors', 0)}, warnings: {s.get('warnings', 0)}",
-        ]
-        last = audit.last_audited
-        if last:
-            lines.append(
-                f"- last recorded audit: {code(last.get('head', ''))} "
-                f"at {esc(last.get('audited_at', '?'))}"
-            )
-        lines += ["", "## Findings", ""]
-        lines += table(
-            ("commit", "code", "severity", "path", "message"),
-            (
-                (
-                    code(str(f.get("commit", ""))[:12]),
-                    esc(f.get("code", "")),
-                    esc(f.get("severity", "")),
-                    esc(f.get("path") or ""),
-                    esc(f.get("message", "")),
-                )
-                for f in audit.findings
-            ),
-        )
-        lines += ["", "## Permissions", ""]
-        text = audit.permissions_text.rstrip("\n") or "(no permissions report)"
-        lines += ["```text", *_fenced(text).split("\n"), "```", ""]
+        lines += _audit_summary(audit)
     lines += [
         "## Re-run the audit",
         "",
-        "From any full clone (no key is needed):",
+        "From any full clone (no key is needed); the result must match this page for the "
+        "commit above:",
         "",
         "```sh",
         "git clone <repository> records && cd records",
+        "git checkout <commit>",
         "make demo   # or: python3 -m venv .venv && .venv/bin/pip install -e .",
+        ".venv/bin/casetrail check",
         ".venv/bin/casetrail audit --permissions",
+        ".venv/bin/casetrail log <case id>",
         "```",
         "",
     ]
     return "\n".join(lines)
+
+
+def _audit_summary(audit: AuditView) -> list[str]:
+    s = audit.summary
+    root = s.get("trust_root")
+    lines = [
+        f"- head audited: {code(s.get('head', ''))}",
+        f"- trust root: {code(root)}" if root else "- trust root: none (the whole history)",
+        f"- commits audited: {s.get('commits', 0)}",
+        f"- errors: {s.get('errors', 0)}, warnings: {s.get('warnings', 0)}",
+    ]
+    last = audit.last_audited
+    if last:
+        lines.append(
+            f"- last recorded audit: {code(last.get('head', ''))} "
+            f"at {esc(last.get('audited_at', '?'))}"
+        )
+    lines += ["", "## Findings", "", *_findings(audit.findings), "", "## Permissions", ""]
+    text = audit.permissions_text.rstrip("\n") or "(no permissions report)"
+    return [*lines, "```text", *_fenced(text).split("\n"), "```", ""]
+
+
+def _findings(findings: Sequence[Mapping[str, object]]) -> list[str]:
+    return table(
+        ("commit", "code", "severity", "path", "message"),
+        (
+            (
+                code(str(f.get("commit", ""))[:12]),
+                esc(f.get("code", "")),
+                esc(f.get("severity", "")),
+                esc(f.get("path") or ""),
+                esc(f.get("message", "")),
+            )
+            for f in findings
+        ),
+        "None: every audited commit passed every check.",
+    )
 
 
 def _fenced(text: str) -> str:
