@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import frontmatter
 import pytest
 
 from casetrail.cli.main import main
@@ -47,12 +50,25 @@ def text_of(page: Path) -> str:
 
 
 def outputs(folder: Path) -> dict[str, bytes]:
-    # sitemap.xml.gz carries gzip's mtime of the build; sitemap.xml holds the same content.
+    """Every output file, the gzipped sitemap included (dated by the figures' moment)."""
     return {
         p.relative_to(folder).as_posix(): p.read_bytes()
         for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.name != "sitemap.xml.gz"
+        if p.is_file()
     }
+
+
+def refused(root: Path, out: Path, **env: str) -> str:
+    """A build that must fail: its error output (and no site)."""
+    environment = {**os.environ, "CASETRAIL_NOW": NOW, "NO_MKDOCS_2_WARNING": "1", **env}
+    environment["CASETRAIL_SITE_ROOT"] = str(root)
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(out)],
+        cwd=PROJECT, env=environment, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode != 0, "the build should have been refused"
+    assert "Traceback" not in result.stderr
+    return result.stderr
 
 
 def test_example_site_figures_match_the_cli(
@@ -74,9 +90,103 @@ def test_example_site_figures_match_the_cli(
     for page in (tmp_path / "site").rglob("*.html"):
         content = page.read_text()
         assert "BEGIN AGE" not in content and "age-encryption.org" not in content, page
+    cli = lambda *args: json.loads(cli_json(capsys, *args))  # noqa: E731
+    people = text_of(tmp_path / "site" / "people" / "index.html")
+    for row in cli("workload", "--as-of", NOW)["people"]:
+        cells = f"{row['person']} {row['points']} {row['capacity']}"
+        assert cells in " ".join(people.split()), cells
+    month = cli("report", "--period", "2026-11", "--as-of", NOW)
+    page = " ".join(text_of(tmp_path / "site" / "reports" / "2026-11" / "index.html").split())
+    for row in month["activities"].values():
+        assert f"{row['label']} {row['count']} " in page, row["label"]
+    for name, row in month["sla"]["targets"].items():
+        if name != "review":
+            counts = " ".join(str(row[k]) for k in ("met", "met_late", "breached", "pending"))
+            assert f"{name} {counts}" in page, name
+    assert_to_date_is_the_sum_of_months(tmp_path / "site", cli)
+    assert_retention_matches_the_records(tmp_path / "site")
     nav = (tmp_path / "site" / "index.html").read_text().split('class="md-nav', 1)[1]
     assert "2026-0XV3PVQ/" not in nav.split("</nav>", 1)[0]  # case pages stay out of the nav
     assert "Audit" in text_of(tmp_path / "site" / "audit" / "index.html")
+
+
+def cli_json(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    capsys.readouterr()
+    assert main(["--root", str(PROJECT), *args, "--format", "json"]) == 0
+    return capsys.readouterr().out
+
+
+def assert_to_date_is_the_sum_of_months(site: Path, cli: Any) -> None:
+    """The overview's compliance to date equals the sum of `casetrail report` over every month
+    (each target falls in the month it is due; the example cases start in August 2026)."""
+    totals: dict[str, list[int]] = {}
+    for month in ("2026-07", "2026-08", "2026-09", "2026-10", "2026-11"):
+        report = cli("report", "--period", month, "--as-of", NOW)
+        for name, row in report["sla"]["targets"].items():
+            counts = totals.setdefault(name, [0, 0, 0])
+            for i, key in enumerate(("met", "met_late", "breached")):
+                counts[i] += row[key]
+    overview = " ".join(text_of(site / "index.html").split())
+    for name, (met, late, breached) in totals.items():
+        if name != "review" and met + late + breached:
+            share = f"{100 * met / (met + late + breached):.1f} %"
+            assert f"{name} {met} {late} {breached} " in overview and share in overview, name
+
+
+def assert_retention_matches_the_records(site: Path) -> None:
+    """Counted again from the files with python-frontmatter, not with casetrail's reader."""
+    closed = [
+        post.metadata
+        for path in sorted((PROJECT / "cases").glob("*/*.md"))
+        if (post := frontmatter.load(str(path))).metadata.get("status") == "closed"
+    ]
+    held = sum(1 for m in closed if m["retention"].get("legal_hold") is True)
+    due = sum(1 for m in closed if str(m["retention"]["until"]) <= NOW[:10])
+    page = " ".join(text_of(site / "retention" / "index.html").split())
+    assert f"{len(closed)} closed cases: {due} whose retention period has ended" in page
+    assert f"{held} on legal hold" in page
+    for m in closed:
+        assert m["id"] in page and str(m["retention"]["until"]) in page
+
+
+def test_unsafe_inputs_are_refused(records: Records, tmp_path: Path) -> None:
+    """A stray plaintext file, a link out of the tree or a plaintext attachment stops the build
+    before anything is written; the message names the file."""
+    case_id = Path(records.new_case()).stem
+    year = case_id[:4]
+    stray = records.root / "cases" / year / "notes.txt"
+    stray.write_text(f"{CANARY}\n")
+    assert "notes.txt" in refused(records.root, tmp_path / "a") and not (tmp_path / "a").exists()
+    stray.unlink()
+    outside = tmp_path / "outside.md"
+    outside.write_text(f"{CANARY}\n")
+    link = records.root / "cases" / year / "2026-LINKED0.md"
+    link.symlink_to(outside)
+    assert "symbolic link" in refused(records.root, tmp_path / "b")
+    link.unlink()
+    folder = records.root / "cases" / year / case_id
+    folder.mkdir()
+    (folder / "2026-11-23-scan.pdf.age").write_text(f"{CANARY}\n")  # named as encrypted, is not
+    assert "not an age-encrypted file" in refused(records.root, tmp_path / "c")
+    (folder / "2026-11-23-scan.pdf.age").unlink()
+    folder.rmdir()
+    build(tmp_path / "d", records.root)  # clean again: it builds
+
+
+def test_a_link_in_the_docs_folder_is_refused(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(PROJECT / "site", project / "site")
+    shutil.copy(PROJECT / "mkdocs.yml", project / "mkdocs.yml")
+    secret = tmp_path / "secret.txt"
+    secret.write_text(CANARY)
+    (project / "site" / "leak.txt").symlink_to(secret)
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(tmp_path / "out")],
+        cwd=project, capture_output=True, text=True, check=False,
+        env={**os.environ, "CASETRAIL_SITE_ROOT": str(PROJECT), "CASETRAIL_NOW": NOW},
+    )  # fmt: skip
+    assert result.returncode != 0 and "leak.txt is or lies under a symbolic link" in result.stderr
+    assert not (tmp_path / "out" / "leak.txt").exists()
 
 
 def test_no_plaintext_and_no_key_changes_the_build(

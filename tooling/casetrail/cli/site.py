@@ -23,6 +23,19 @@ if TYPE_CHECKING:
 ROOT_VARIABLE = "CASETRAIL_SITE_ROOT"  # build the site of another records repository
 
 
+class UnsafeRecords(Exception):
+    """The records hold something the site must not be built from (listed, one per line)."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        shown = "\n  ".join(reasons[:20]) + (
+            f"\n  and {len(reasons) - 20} more" if len(reasons) > 20 else ""
+        )
+        super().__init__(
+            "the records are not safe to publish; nothing was built. Remove or encrypt these "
+            f"(`casetrail check` says more):\n  {shown}"
+        )
+
+
 def moment(given: str | None, root: Path) -> datetime:
     """--as-of (a date or timestamp), else the office clock (CASETRAIL_NOW, else now)."""
     from casetrail.cli.common import now, parse_as_of
@@ -35,8 +48,11 @@ def moment(given: str | None, root: Path) -> datetime:
 
 def site_data(root: Path, as_of: str | None = None) -> SiteData:
     from casetrail.core import sitedata, views
-    from casetrail.shell import calendars, caseindex, index
+    from casetrail.shell import calendars, caseindex, index, treescan
 
+    unsafe = treescan.unsafe_records(root)
+    if unsafe:
+        raise UnsafeRecords(unsafe)
     config, _ = index.load_config(root)
     calendar = calendars.load(config.policy.raw["calendar"])
     when = moment(as_of, root)
@@ -195,7 +211,11 @@ def site(ctx: click.Context, out: Path, as_of: str | None) -> int:
     root = repository_root(ctx)
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out}: not a folder")
-    pages = sitepages.render(site_data(root, as_of))
+    try:
+        data = site_data(root, as_of)
+    except UnsafeRecords as error:
+        raise UserError(str(error)) from None
+    pages = sitepages.render(data)
     write_pages(pages, out)
     click.echo(f"{len(pages)} pages written to {out}{os.sep}")
     return 0

@@ -20,6 +20,9 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 
+EPOCH = "SOURCE_DATE_EPOCH"  # MkDocs dates the sitemap and its gzip by this, else by the clock
+GIVEN_EPOCH = os.environ.get(EPOCH)
+
 
 class CasetrailConfig(Config):  # type: ignore[no-untyped-call]
     root = config_options.Optional(config_options.Type(str))
@@ -30,12 +33,27 @@ class CasetrailPlugin(BasePlugin[CasetrailConfig]):  # type: ignore[no-untyped-c
     def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files:
         from casetrail.cli.site import ROOT_VARIABLE, site_data
         from casetrail.core import sitepages
+        from casetrail.shell import treescan
 
+        docs = Path(os.path.abspath(config.docs_dir))
+        sources = [  # the docs folder's own files (the theme's are not ours to judge)
+            f.src_uri
+            for f in files
+            if f.abs_src_path and Path(os.path.abspath(f.abs_src_path)).is_relative_to(docs)
+        ]
+        unsafe = treescan.unsafe_docs(docs, sources)
+        if unsafe:
+            raise PluginError(
+                "casetrail: the docs folder is not safe to publish: " + "; ".join(unsafe)
+            )
         root = self._root(config, os.environ.get(ROOT_VARIABLE))
         try:
-            pages = sitepages.render(site_data(root, self.config.as_of))
+            data = site_data(root, self.config.as_of)
+            pages = sitepages.render(data)
         except Exception as error:  # a clear build error, never a traceback in the site
             raise PluginError(f"casetrail: cannot build the site of {root}: {error}") from error
+        if GIVEN_EPOCH is None:  # the build's own date (sitemap, gzip) is the figures' moment
+            os.environ[EPOCH] = str(int(data.as_of.timestamp()))
         for rel, text in sorted(pages.items()):
             if files.get_file_from_path(rel) is not None:
                 raise PluginError(f"casetrail: {rel} is generated; remove it from the docs folder")

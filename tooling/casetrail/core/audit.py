@@ -77,7 +77,10 @@ def is_case(path: str | None) -> bool:
 def audit(data: History) -> list[AuditFinding]:
     order = {c.id: i for i, c in enumerate(data.commits)}
     found = [*signature_findings(data), *dated_entries(data), *case_transitions(data, order)]
-    return sorted(set(found), key=lambda f: (order.get(f.commit, -1), f.path, f.code))
+    # dict.fromkeys drops repeats and keeps the order the rules found them in (a set's order
+    # changes from run to run), so the same history always gives the same report.
+    unique = dict.fromkeys(found)
+    return sorted(unique, key=lambda f: (order.get(f.commit, -1), f.path, f.code))
 
 
 # --- signatures ----------------------------------------------------------------------------

@@ -113,13 +113,17 @@ def sla_page(data: SiteData, found: Figures) -> str:
             f"{row['met']} met, {row['met_late']} met late, {row['breached']} breached, "
             f"{row['pending']} pending: compliance {percent(row['compliance'])}.",
             "",
-            f"- met late ({len(row['late_cases'])} cases): "
+            f"- met late ({_cases(row['late_cases'])}): "
             f"{case_links(row['late_cases'], '', LIST_LIMIT) or 'none'}",
-            f"- breached ({len(row['breached_cases'])} cases): "
+            f"- breached ({_cases(row['breached_cases'])}): "
             f"{case_links(row['breached_cases'], '', LIST_LIMIT) or 'none'}",
             "",
         ]
     return "\n".join(lines)
+
+
+def _cases(ids: Sequence[str]) -> str:
+    return "1 case" if len(ids) == 1 else f"{len(ids)} cases"
 
 
 # ---- trends ----

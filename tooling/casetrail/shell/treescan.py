@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
-from casetrail.core import attachments_check
+from casetrail.core import attachments_check, envelope
 from casetrail.core.diagnostics import Diagnostic
 from casetrail.core.rules import files
 from casetrail.core.rules.base import StoredFile
@@ -187,4 +187,52 @@ def folder_files(root: Path, folders: set[str]) -> list[str]:
             twin = name + files.ENCRYPTED_SUFFIX in present
             if name != ".gitkeep" and files.classify(name, twin) is None:
                 found.append(f"{folder}/{name}")
+    return found
+
+
+# --- what the site must refuse to publish from ------------------------------------------------
+
+
+def unsafe_records(root: Path) -> list[str]:
+    """Why the records under cases/ are not safe to build a site from: symbolic links, files
+    that are neither cases nor attachments, leftovers of decryption, attachments that are not
+    age files (plaintext, perhaps). One line each; empty when safe."""
+    from casetrail.shell import repo
+
+    attachments: list[str] = []  # walk_cases lists the files of the attachment folders here
+    found = [
+        f"{e.path} {e.problem} ({e.code})"
+        for e in repo.walk_cases(root, attachments)
+        if e.problem is not None
+    ]
+    for rel in attachments:
+        head = _head(str(root / rel))
+        if head is None:
+            found.append(f"{rel} cannot be read as a regular file (CT013)")
+            continue
+        problem = attachments_check.inspect(rel, head[: attachments_check.HEAD_BYTES]).problem
+        if problem:
+            found.append(f"{rel} {problem} (CT408)")
+    return found
+
+
+def unsafe_docs(docs: Path, names: list[str]) -> list[str]:
+    """Why files of the site's docs folder must not be published as they are: a symbolic link
+    (which could reach out of the tree), an age-encrypted block, or private key material."""
+    found = []
+    base = docs.resolve()
+    for rel in names:
+        path = docs / rel
+        if any(p.is_symlink() for p in [path, *path.parents] if p.is_relative_to(docs)):
+            found.append(f"{rel} is or lies under a symbolic link")
+        elif not path.resolve().is_relative_to(base) or not path.is_file():
+            found.append(f"{rel} is not a regular file inside the docs folder")
+        else:
+            data = path.read_bytes()[:MAX_SCAN_BYTES]
+            scanner = files.KeyScanner()
+            scanner.feed(data)
+            if envelope.BEGIN.encode() in data:
+                found.append(f"{rel} holds an age-encrypted block")
+            elif scanner.found:
+                found.append(f"{rel} holds private key material")
     return found
