@@ -77,7 +77,7 @@ def _people_index(data: SiteData) -> str:
             as_of_line(data.as_of, data.head),
             "",
             "Open cases per person against capacity. Points weigh each case by its priority "
-            "(the policy's `workload.points`); the same figures as `casetrail workload`.",
+            "(`priorities.<priority>.weight` in the policy); the same figures as `casetrail workload`.",
             "",
             *workload_table(data.workload, "../"),
             "",
