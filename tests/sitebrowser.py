@@ -47,21 +47,10 @@ def why_no_browser() -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class BuiltSite:
-    root: Path
-    stand_in: bool  # True: a small Material project made here, not casetrail's own site
-
-
-def build_site(dest: Path, work: Path) -> BuiltSite:
-    """Build casetrail's site with `mkdocs build --strict`, or a stand-in when mkdocs.yml is absent."""
-    if (PROJECT / "mkdocs.yml").is_file():
-        _mkdocs_build(PROJECT, dest)
-        return BuiltSite(dest, stand_in=False)
-    project = work / "stand-in"
-    _write_stand_in(project)
-    _mkdocs_build(project, dest)
-    return BuiltSite(dest, stand_in=True)
+def build_site(dest: Path) -> Path:
+    """Build casetrail's site with `mkdocs build --strict` into `dest`."""
+    _mkdocs_build(PROJECT, dest)
+    return dest
 
 
 def _mkdocs_build(project: Path, dest: Path) -> None:
@@ -71,61 +60,13 @@ def _mkdocs_build(project: Path, dest: Path) -> None:
         env=os.environ.copy(),  # CASETRAIL_NOW and the test's HOME come from conftest
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
         check=False,
     )
     if done.returncode != 0:
         raise AssertionError(
             f"mkdocs build --strict failed in {project}:\n{done.stdout}{done.stderr}"
         )
-
-
-STAND_IN_CASES = ("2026-STANDN1", "2026-STANDN2")
-_STAND_IN_NOTE = (
-    '!!! warning "Stand-in"\n'
-    "    casetrail's mkdocs.yml does not exist yet: this page belongs to a small stand-in\n"
-    "    MkDocs Material project that proves the browser harness, not casetrail's site.\n"
-)
-
-
-def _write_stand_in(project: Path) -> None:
-    """A small MkDocs Material project shaped like the auditors' site, with no network use."""
-    docs = project / "docs"
-    (docs / "cases").mkdir(parents=True, exist_ok=True)
-    (project / "mkdocs.yml").write_text(
-        "site_name: casetrail STAND-IN site (mkdocs.yml absent)\n"
-        "use_directory_urls: true\n"
-        "theme:\n"
-        "  name: material\n"
-        "  font: false\n"  # no Google Fonts: nothing leaves the machine
-        "plugins:\n"
-        "  - search\n"
-        "markdown_extensions:\n"
-        "  - admonition\n"
-        "nav:\n"
-        "  - Overview: index.md\n"
-        "  - Overdue and at risk: overdue.md\n"
-        "  - Cases: cases/index.md\n"
-        "  - Audit: audit.md\n"
-        "not_in_nav: |\n"
-        "  /cases/2026-*.md\n",
-        encoding="utf-8",
-    )
-    pages = {
-        "index.md": "# Overview\n\nOpen cases: 2.\n",
-        "overdue.md": "# Overdue and at risk\n\n| Case | Target | Late |\n|---|---|---|\n"
-        f"| [{STAND_IN_CASES[0]}](cases/{STAND_IN_CASES[0]}.md) | resolution | 3 days |\n",
-        "audit.md": "# Audit\n\nCommits verified: 12. Violations: none.\n",
-        "cases/index.md": "# Cases\n\n"
-        + "".join(f"- [{case}]({case}.md)\n" for case in STAND_IN_CASES),
-    }
-    for number, case in enumerate(STAND_IN_CASES, 1):
-        pages[f"cases/{case}.md"] = (
-            f"# {case}\n\nA complaint about a noisy neighbour, number {number}.\n\n"
-            "Stakeholders: complainant, case worker. Retention: 5 years.\n"
-        )
-    for name, text in pages.items():
-        (docs / name).write_text(f"{text}\n{_STAND_IN_NOTE}", encoding="utf-8")
 
 
 @dataclass(frozen=True)

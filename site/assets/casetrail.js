@@ -9,7 +9,7 @@
  *    the header carries aria-sort; the sort is stable, numeric-aware ("9" < "12"), and knows
  *    numbers and percentages, ISO timestamps with offsets, and durations ("5 h" < "1 d 2 h");
  *    empty cells go last;
- *  - a table with at least 8 body rows gets a "Filter" box: a case-insensitive substring match on
+ *  - a table with at least 12 body rows gets a "Filter" box: a case-insensitive substring match on
  *    each row's text, with a live "N of M rows" count;
  *  - the page's query string filters columns: `?status=closed&priority=high` keeps rows whose
  *    "status" cell is exactly "closed" (case-insensitive) and whose "priority" cell is "high".
@@ -21,7 +21,7 @@
 (function () {
   "use strict";
 
-  var MIN_ROWS_FOR_FILTER = 8;
+  var MIN_ROWS_FOR_FILTER = 12; // a short table is read at a glance
   var TABLES = "article table, .md-content table";
   var INTERACTIVE = "a[href], button, input, select, textarea, [tabindex]";
 

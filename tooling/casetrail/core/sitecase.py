@@ -137,32 +137,39 @@ def _sections(view: CaseView) -> list[str]:
     ]
 
 
+SUBJECT_LIMIT = 72  # characters of a commit subject shown; `casetrail log` shows it whole
+
+
 def _timeline(entries: Sequence[TimelineEntry], audited: bool) -> list[str]:
     if not audited:
         return ["## Timeline", "", "No audited history (see the [audit](../audit.md)).", ""]
     rows = (
         (
-            esc(e.when),
-            code(e.commit[:12]),
-            esc(e.author),
-            person_link(e.signer, UP) if e.signer else "",
+            esc(e.when.replace("T", " ")),
+            person_link(e.signer, UP) if e.signer else esc(e.author),
             esc(e.signature) if e.signature == "good" else f"**{esc(e.signature)}**",
             esc(e.change),
-            esc(e.subject),
+            esc(_shorten(e.subject)),
+            code(e.commit[:12]),
         )
         for e in entries
     )
     return [
         "## Timeline",
         "",
-        "Every audited commit that changed this record, oldest first, with the key that signed "
-        "it as the roster knew it ([audit](../audit.md); `casetrail log` shows the same from a "
-        "clone).",
+        "Every audited commit that changed this record, oldest first: who signed it (the roster "
+        "handle whose key made the signature; the author's name when it is not signed by a key "
+        "the roster knows) and the verdict ([audit](../audit.md); `casetrail log` shows the "
+        "same from a clone).",
         "",
         *table(
-            ("when", "commit", "author", "signed by", "signature", "change", "message"),
+            ("when", "signed by", "signature", "change", "message", "commit"),
             rows,
             "No audited commit changed this record (it predates the trust root).",
         ),
         "",
     ]
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= SUBJECT_LIMIT else text[: SUBJECT_LIMIT - 1].rstrip() + "…"

@@ -74,7 +74,11 @@ def _measured(section: Mapping[str, Any]) -> list[tuple[str, str, Mapping[str, A
     reviews = section["reviews"]
     return [
         *((n, row["label"], row) for n, row in section["targets"].items() if n != "review"),
-        ("reviews", f"a review every {reviews['every']}", reviews),
+        (
+            "reviews",
+            f"the last review or assignment to the next review, every {reviews['every']}",
+            reviews,
+        ),
     ]
 
 
