@@ -17,6 +17,9 @@ import click
 from casetrail.cli.main import UserError, repository_root
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from casetrail.core.document import Section
     from casetrail.core.sitedata import AuditView, CaseView, DocumentView, SiteData, TimelineEntry
     from casetrail.shell.trail import AuditRun
 
@@ -56,12 +59,14 @@ def site_data(root: Path, as_of: str | None = None) -> SiteData:
     config, _ = index.load_config(root)
     calendar = calendars.load(config.policy.raw["calendar"])
     when = moment(as_of, root)
-    found = caseindex.load(root, config)
+    found = caseindex.load(root, config, with_sections=True)
     roster = config.roster
     return sitedata.SiteData(
         as_of=when,
         head=_head(root),
-        cases=tuple(_case_view(root, c, found.paths[c.id]) for c in found.cases),
+        cases=tuple(
+            _case_view(root, c, found.paths[c.id], found.sections[c.id]) for c in found.cases
+        ),
         overdue=tuple(views.overdue(found.cases, when, calendar, roster)),
         workload=tuple(views.workload(found.cases, roster, config.policy, when)),
         audit=_audit(root, when),
@@ -81,19 +86,16 @@ def _head(root: Path) -> str | None:
         return None
 
 
-def _case_view(root: Path, case: Any, rel: str) -> CaseView:
-    from casetrail.core import document, envelope, sitedata
-    from casetrail.shell import repo
+def _case_view(root: Path, case: Any, rel: str, sections: Sequence[Section]) -> CaseView:
+    from casetrail.core import envelope, sitedata
 
-    data, size = repo.read_case(root, rel)
-    parsed, _ = document.parse(data, size)
-    sections = tuple(
+    views = tuple(
         sitedata.SectionView(s.title, _readers(s.body) if envelope.looks_armored(s.body) else None)
-        for s in (parsed.sections if parsed else ())
+        for s in sections
     )
     folder = root / rel.removesuffix(".md")
     documents = tuple(_document(folder, a) for a in case.entries("attachments"))
-    return sitedata.CaseView(case, rel, sections, documents)
+    return sitedata.CaseView(case, rel, views, documents)
 
 
 def _readers(armored: str) -> str:

@@ -7,7 +7,6 @@ to safe characters), never from free text.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -19,11 +18,14 @@ _MARKDOWN_SPECIALS = "\\`*_{}[]()#+-.!|>"  # Python-Markdown escapes, and tables
 _HEX = frozenset("0123456789abcdef")
 
 
+_INERT = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;"} | {c: f"\\{c}" for c in _MARKDOWN_SPECIALS if c != ">"}
+)
+
+
 def esc(value: Any) -> str:
     """A value from a record as inert Markdown text: no HTML, no markup, one line."""
-    text = " ".join(str(value).split())
-    text = html.escape(text, quote=False)
-    return "".join(f"\\{c}" if c in _MARKDOWN_SPECIALS else c for c in text)
+    return " ".join(str(value).split()).translate(_INERT)
 
 
 def code(value: Any) -> str:

@@ -215,8 +215,23 @@ def _audit_summary(audit: AuditView) -> list[str]:
     return [*lines, "```text", *_fenced(text).split("\n"), "```", ""]
 
 
+FINDINGS_SHOWN = 500  # findings listed one by one; all of them are counted by code above
+
+
 def _findings(findings: Sequence[Mapping[str, object]]) -> list[str]:
-    return table(
+    by_code = Counter((str(f.get("code", "")), str(f.get("severity", ""))) for f in findings)
+    lines = table(
+        ("code", "severity", "findings"),
+        ((esc(c), esc(sev), str(n)) for (c, sev), n in sorted(by_code.items())),
+        "None: every audited commit passed every check.",
+    )
+    if not findings:
+        return lines
+    shown = findings[:FINDINGS_SHOWN]
+    lines += ["", f"### Each finding, in history order ({len(shown)} of {len(findings)})", ""]
+    if len(findings) > len(shown):
+        lines += ["`casetrail audit` lists every one (`--format json` for a file).", ""]
+    return lines + table(
         ("commit", "code", "severity", "path", "message"),
         (
             (
@@ -226,9 +241,8 @@ def _findings(findings: Sequence[Mapping[str, object]]) -> list[str]:
                 esc(f.get("path") or ""),
                 esc(f.get("message", "")),
             )
-            for f in findings
+            for f in shown
         ),
-        "None: every audited commit passed every check.",
     )
 
 

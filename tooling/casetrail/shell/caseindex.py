@@ -18,12 +18,16 @@ class CaseIndex:
     cases: tuple[Case, ...]
     paths: dict[str, str]  # case id -> repository-relative path
     skipped: tuple[str, ...]  # paths that could not be read as valid cases
+    sections: dict[str, tuple[document.Section, ...]]  # case id -> sections, when asked for
 
 
-def load(root: Path, config: Config) -> CaseIndex:
+def load(root: Path, config: Config, with_sections: bool = False) -> CaseIndex:
+    """The valid cases; `with_sections` also keeps each one's sections (as stored: encrypted
+    ones stay armored), so the site need not parse every file a second time."""
     cases: list[Case] = []
     paths: dict[str, str] = {}
     skipped: list[str] = []
+    sections: dict[str, tuple[document.Section, ...]] = {}
     for entry in repo.walk_cases(root):
         if entry.problem:
             continue
@@ -35,4 +39,6 @@ def load(root: Path, config: Config) -> CaseIndex:
         case = Case(parsed.front_matter)
         cases.append(case)
         paths[case.id] = entry.path
-    return CaseIndex(tuple(cases), paths, tuple(skipped))
+        if with_sections:
+            sections[case.id] = parsed.sections
+    return CaseIndex(tuple(cases), paths, tuple(skipped), sections)
