@@ -1,6 +1,7 @@
 """casetrail's benchmark: `casetrail check` on synthetic trees against plain reading and PyYAML.
 
     python tests/bench/run.py [--sizes 1000,10000] [--repeat 3] [--history 10000]
+                              [--site 1000,10000] [--site-repeat 3,1]
 
 Run from the repository root with the venv's python. Trees are generated (or reused) under
 build/bench/ by synth.py; results go to build/bench/results.json. Each round runs every measure
@@ -10,6 +11,10 @@ each figure is the median wall time over --repeat rounds, with the page cache wa
 The history section (--history CASES, 0 skips it) measures `casetrail audit` and `casetrail log`
 on a signed history made by history.py (about 5.9 commits a case; cached under /tmp), against one
 pass of `git log --name-status` and git's own signature verification.
+
+The site section (--site SIZES, 0 skips it; sitebench.py) times `casetrail site` and the whole
+`mkdocs build` of the auditors' site against a plain Material build of the same Markdown, with
+--site-repeat rounds per size (one number for all sizes, or one per size).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from functools import partial
 from pathlib import Path
 
 import history
+import sitebench
 import synth
 import yaml
 
@@ -397,8 +403,13 @@ def main() -> int:
     parser.add_argument(
         "--history-cold", type=int, default=1, help="runs of the audit with no verdict cache"
     )
+    parser.add_argument("--site", default="1000,10000", help="site sizes (0: skip)")
+    parser.add_argument("--site-repeat", default="3,1", help="site rounds, per size or for all")
     args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",") if s]
+    sizes = [int(s) for s in args.sizes.split(",") if s and int(s)]
+    site_sizes = [int(s) for s in args.site.split(",") if s and int(s)]
+    rounds = [int(s) for s in args.site_repeat.split(",") if s] or [args.repeat]
+    site_repeat = [rounds[min(i, len(rounds) - 1)] for i in range(len(site_sizes))]  # last: rest
     tool = tool_digest()
     print("verifying a 200-case tree:", synth.verify(synth.ensure(200)), flush=True)
     rows = startup(args.repeat)
@@ -419,6 +430,11 @@ def main() -> int:
         rows += measured
         print(f"signed history: {histories['commits']} commits, {histories['merges']} merges")
         print(table(measured), "\n", flush=True)
+    sites: dict[int, dict[str, object]] = {}
+    if site_sizes:
+        measured, sites = sitebench.bench_site(site_sizes, site_repeat, Row)
+        rows += measured
+        print(table(measured), "\n", flush=True)
     print(table(rows))
     if tool_digest() != tool:  # an editable install changed under us: figures are mixed
         print(f"WARNING: casetrail's sources changed during the run ({tool} at the start)")
@@ -429,11 +445,14 @@ def main() -> int:
         "platform": platform.platform(),
         "cpus": multiprocessing.cpu_count(),
         "repeat": args.repeat,
+        "site_repeat": site_repeat,
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     payload = {"machine": machine, "check": summaries, "rows": [asdict(r) for r in rows]}
     if histories:
         payload["history"] = histories
+    if sites:
+        payload["site"] = sites
     RESULTS.write_text(json.dumps(payload, indent=2) + "\n")
     print(f"\n{machine['tool']}; results: {RESULTS}")
     return 1 if any(r.passed is False for r in rows) else 0
