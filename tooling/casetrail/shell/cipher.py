@@ -1,5 +1,11 @@
 """The only module that touches keys: age encryption through pyrage.
 
+With `CASETRAIL_DEMO_SEED` set (the reproducible fictional demo office, see shell/demoseed.py),
+encryption goes instead through a deterministic age v1 X25519 encryptor
+(shell/agedeterministic.py) with bytes derived from the seed, and only to the demo office's
+public keys: any other recipient is refused, never encrypted to deterministically nor silently
+handed to pyrage. Decryption is always pyrage's.
+
 Every decryption first checks the age header's structure without keys (no passphrase stanzas,
 bounded header and stanza count) and refuses inputs larger than a fixed size, so a hostile block
 costs bounded time and memory. Messages name the block and the key sources tried, never a key
@@ -8,10 +14,12 @@ and never plaintext.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from casetrail.core import envelope
+from casetrail.shell import demoseed
 from casetrail.shell.keysource import KeySource, describe_sources
 
 MAX_ATTACHMENT_BYTES = 64 * 1024 * 1024  # a document larger than this belongs elsewhere
@@ -58,24 +66,62 @@ def _recipients(keys: Iterable[str]) -> list[object]:
     return parsed
 
 
-def encrypt_section(value: envelope.SectionPlaintext, recipients: Iterable[str]) -> str:
-    """An armored age block of the section's plaintext with its binding header."""
+def _demo_encrypt(data: bytes, recipients: Iterable[str], armored: bool) -> bytes:
+    """age v1 bytes drawn from the demo seed: the same plaintext to the same recipients gives
+    the same bytes. Only for the demo office's keys; anything else is refused."""
+    wanted = sorted(set(recipients))  # sorted: the stanza order is part of the bytes
+    if not wanted:
+        raise CipherError("no recipients: nobody could ever read this")
+    for key in wanted:
+        if key not in demoseed.DEMO_RECIPIENTS:
+            kind = "an ssh recipient" if key.startswith("ssh-") else "the recipient"
+            raise CipherError(
+                f"{demoseed.SEED_VARIABLE} is for the fictional demo office only: "
+                f"{kind} {key[:24]}... is not a demo key; unset {demoseed.SEED_VARIABLE} "
+                "to encrypt for real people"
+            )
+    from casetrail.shell import agedeterministic as agedet
+
+    purpose = (
+        b"casetrail-demo/age-v1\0"
+        + hashlib.sha256(data).digest()
+        + hashlib.sha256("\n".join(wanted).encode("ascii")).digest()
+    )
+    drawn = demoseed.random_bytes(
+        purpose, agedet.FILE_KEY_BYTES + agedet.SECRET_BYTES * len(wanted) + agedet.NONCE_BYTES
+    )
+    file_key, rest = drawn[: agedet.FILE_KEY_BYTES], drawn[agedet.FILE_KEY_BYTES :]
+    size = agedet.SECRET_BYTES
+    ephemerals = [rest[i * size : (i + 1) * size] for i in range(len(wanted))]
+    nonce = rest[len(wanted) * size :]
+    try:
+        keys = [agedet.recipient_key(key) for key in wanted]
+        encrypted = agedet.encrypt(data, keys, file_key, ephemerals, nonce)
+    except agedet.AgeFormatError as error:
+        raise CipherError(f"demo encryption: {error}") from None
+    return agedet.armor(encrypted) if armored else encrypted
+
+
+def _encrypt(data: bytes, recipients: Iterable[str], armored: bool) -> bytes:
+    if demoseed.seed() is not None:
+        return _demo_encrypt(data, recipients, armored)
     import pyrage
 
-    armored: bytes = pyrage.encrypt(
-        envelope.format_plaintext(value), _recipients(recipients), armored=True
-    )
+    encrypted: bytes = pyrage.encrypt(data, _recipients(recipients), armored=armored)
+    return encrypted
+
+
+def encrypt_section(value: envelope.SectionPlaintext, recipients: Iterable[str]) -> str:
+    """An armored age block of the section's plaintext with its binding header."""
+    armored = _encrypt(envelope.format_plaintext(value), recipients, armored=True)
     return armored.decode("ascii").rstrip("\n")
 
 
 def encrypt_file(data: bytes, recipients: Iterable[str]) -> bytes:
     """A binary age file (a document), decryptable with `age -d`."""
-    import pyrage
-
     if len(data) > MAX_ATTACHMENT_BYTES:
         raise CipherError(f"the file is larger than {MAX_ATTACHMENT_BYTES:,} bytes")
-    encrypted: bytes = pyrage.encrypt(data, _recipients(recipients))
-    return encrypted
+    return _encrypt(data, recipients, armored=False)
 
 
 def _decrypt(data: bytes, keyring: Keyring, what: str) -> bytes:

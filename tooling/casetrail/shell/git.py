@@ -380,3 +380,18 @@ class ObjectReader:
             if self.process.stdout is not None:
                 self.process.stdout.close()
             self.process = None
+
+
+def run_with(root: Path, args: list[str], env: dict[str, str]) -> str:
+    """git with extra environment (the demo office's identities, dates and an empty global
+    configuration); its output as text."""
+    try:
+        result = subprocess.run(
+            ["git", *args], cwd=root, capture_output=True, env={**_env(), **env}, check=False
+        )
+    except FileNotFoundError:
+        raise GitError("git is not installed or not on PATH") from None
+    if result.returncode != 0:
+        message = result.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise GitError(f"git {args[0]} failed: {message[-1] if message else result.returncode}")
+    return result.stdout.decode("utf-8", "replace")
