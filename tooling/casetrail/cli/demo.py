@@ -386,17 +386,21 @@ def demo(ctx: click.Context, folder: Path, seed: int | None, force: bool, cases:
     demo keys of tests/demo-keys-DO-NOT-USE (public on purpose: never for real records)."""
     from casetrail.core import demoplan
     from casetrail.shell import demoseed
+    from casetrail.shell.git import GitError
 
     if not (PROJECT / "schema").is_dir() or not DEMO_KEYS.is_dir():
         raise UserError("casetrail demo runs from a source checkout (schema/ and the demo keys)")
     chosen = demoplan.SEED if seed is None else seed
     count = demoplan.CASES if cases is None else cases
     wanted = _inputs_digest(chosen, count)
+    folder = folder.resolve()  # git runs inside the records: key paths must be absolute
     stamp = folder / STAMP
     if not force and stamp.is_file() and json.loads(stamp.read_text()).get("inputs") == wanted:
         click.echo(f"The demo office in {folder / 'records'} is up to date.")
         return _verify(folder)
     _prepare(folder)
+    # Marked as ours at once, so a run that stops half way can be made again.
+    stamp.write_text(json.dumps({"inputs": None, "state": "being made"}) + "\n")
     office = Office(folder, chosen)
     previous = os.environ.get(demoseed.SEED_VARIABLE)
     os.environ[demoseed.SEED_VARIABLE] = str(chosen)
@@ -406,7 +410,7 @@ def demo(ctx: click.Context, folder: Path, seed: int | None, force: bool, cases:
         with click.progressbar(steps, label="Three months of office life", file=sys.stderr) as bar:
             for step in bar:
                 play(office, step)
-    except DemoError as error:
+    except (DemoError, GitError) as error:
         raise UserError(f"the demo story failed (a bug in casetrail): {error}") from None
     finally:
         if previous is None:
