@@ -7,6 +7,8 @@ build/screenshots/. It skips with a clear message where the browser or Playwrigh
 
 from __future__ import annotations
 
+import contextlib
+
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -118,6 +120,16 @@ def test_site_renders_in_a_real_browser_offline(tmp_path: Path) -> None:
             search.press_sequentially(query)  # Material reacts to key presses, not to fill()
             results = page.locator("li.md-search-result__item")
             results.first.wait_for(state="visible", timeout=10_000)
+            if pages.case_id is not None:
+                # Results update as each key is typed: wait for those of the whole query (if
+                # they never come, the assertion below says what the results were).
+                with contextlib.suppress(Error):
+                    page.wait_for_function(
+                        "id => { const a = document.querySelector('.md-search-result__item a');"
+                        " return a !== null && a.getAttribute('href').includes(id); }",
+                        arg=pages.case_id,
+                        timeout=10_000,
+                    )
             hrefs = [
                 link.get_attribute("href") or ""
                 for link in page.locator(".md-search-result__item a").all()
