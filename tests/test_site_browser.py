@@ -8,7 +8,6 @@ build/screenshots/. It skips with a clear message where the browser or Playwrigh
 from __future__ import annotations
 
 import contextlib
-
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
