@@ -390,6 +390,11 @@ def demo(ctx: click.Context, folder: Path, seed: int | None, force: bool, cases:
 
     if not (PROJECT / "schema").is_dir() or not DEMO_KEYS.is_dir():
         raise UserError("casetrail demo runs from a source checkout (schema/ and the demo keys)")
+    if shutil.which("ssh-keygen") is None:
+        raise UserError(
+            "the demo signs every commit as git does, with ssh-keygen: install OpenSSH's client "
+            "(Debian: apt-get install openssh-client)"
+        )
     chosen = demoplan.SEED if seed is None else seed
     count = demoplan.CASES if cases is None else cases
     wanted = _inputs_digest(chosen, count)
