@@ -53,6 +53,7 @@ _COMMANDS = {
     "setup": "casetrail.cli.setup:setup",
     "show": "casetrail.cli.secrets:show",
     "site": "casetrail.cli.site:site",
+    "retention": "casetrail.cli.retention:retention",
     "demo": "casetrail.cli.demo:demo",
     "rules": "casetrail.cli.rules:rules",
     "stakeholder": "casetrail.cli.intake:stakeholder",

@@ -27,7 +27,7 @@ def _as_of(where: Office, given: str | None) -> datetime:
     return parse_as_of(given, where.calendar.zone)
 
 
-def _office_view(ctx: click.Context, as_of: str | None) -> tuple[Office, datetime, CaseIndex]:
+def office_view(ctx: click.Context, as_of: str | None) -> tuple[Office, datetime, CaseIndex]:
     """The office, the moment to judge at, and every readable case (invalid ones are named)."""
     from casetrail.shell import caseindex
 
@@ -124,7 +124,7 @@ def agenda(ctx: click.Context, handle: str | None, as_of: str | None, fmt: str) 
     """What is due or overdue for a person: targets, follow-ups, flags."""
     from casetrail.core import views
 
-    where, moment, index = _office_view(ctx, as_of)
+    where, moment, index = office_view(ctx, as_of)
     person = acting_person(where.root, where.config.roster, handle)
     items = views.agenda(index.cases, person.handle, moment, where.calendar, where.config.roster)
     if fmt == "json":
@@ -143,7 +143,7 @@ def overdue(ctx: click.Context, as_of: str | None, fmt: str) -> int:
     """Every breached or at-risk target and follow-up, and open flags, with whom to escalate to."""
     from casetrail.core import views
 
-    where, moment, index = _office_view(ctx, as_of)
+    where, moment, index = office_view(ctx, as_of)
     items = views.overdue(index.cases, moment, where.calendar, where.config.roster)
     if fmt == "json":
         click.echo(_items_json(items, moment))
@@ -164,7 +164,7 @@ def workload(ctx: click.Context, as_of: str | None, fmt: str) -> int:
     """Open cases per person against capacity (points: cases weighted by priority)."""
     from casetrail.core import views
 
-    where, moment, index = _office_view(ctx, as_of)
+    where, moment, index = office_view(ctx, as_of)
     rows = views.workload(index.cases, where.config.roster, where.config.policy, moment)
     if fmt == "json":
         click.echo(
