@@ -81,7 +81,7 @@ def test_the_story_has_what_the_issue_asks_for(office: Path) -> None:
     cases = _cases(office)
     statuses = Counter(str(c["status"]) for c in cases)
     assert len(cases) == demoplan.CASES + len(demoplan.ARCHIVED)
-    assert statuses["closed"] >= 30 and sum(statuses.values()) - statuses["closed"] >= 10
+    assert statuses["closed"] >= 30 and sum(statuses.values()) - statuses["closed"] >= 5
     assert any(c.get("reopenings") for c in cases)
     assert any(c.get("attachments") for c in cases)
     assert any(c.get("disclosures") for c in cases)

@@ -121,15 +121,14 @@ class Office:
         team = self.glance(number)["team"]
         return str(team["handler"])
 
-    def ranked(self, number: int, role: str = "handler", everyone: bool = False) -> list[str]:
-        """People as `casetrail suggest` ranks them for the case now: the eligible ones, or
-        `everyone` it lists (eligible first)."""
+    def ranked(self, number: int, role: str = "handler") -> list[str]:
+        """Whom `casetrail suggest` ranks for the case now: the eligible best first, then those
+        over capacity (a busy office assigns them all the same); never the absent or those
+        with a conflict of interest."""
         out = self.run(["suggest", self.ids[number], "--role", role, "--format", "json"])
         found = json.loads(out)["candidates"]
-        listed = [c for c in found if c["eligible"]] + (
-            [c for c in found if not c["eligible"]] if everyone else []
-        )
-        return [str(c["person"]) for c in listed]
+        busy = [c for c in found if str(c.get("excluded") or "").startswith("over capacity")]
+        return [str(c["person"]) for c in [*(c for c in found if c["eligible"]), *busy]]
 
     def officer(self, number: int) -> str:
         return str(self.glance(number)["team"]["resolution_officer"])
@@ -301,7 +300,7 @@ def _reassign(office: Office, step: Step) -> None:
         # Whoever suggest ranks first apart from the person leaving, even outside their
         # expertise (in this roster only one handler knows issues): the reason says why.
         officer = facts["team"].get("resolution_officer")
-        ranked = [p for p in office.ranked(number, everyone=True) if p != officer]
+        ranked = [p for p in office.ranked(number) if p != officer]
         new = next(p for p in ranked if p != who)
         why = ["--why-not-top", f"{who} goes on leave"] if new != ranked[0] else []
         office.run(["assign", case_id, "--by", supervisor, "--approved-by", supervisor,

@@ -191,8 +191,8 @@ def _work(
     before the three months end."""
     n, sup = story.number, story.supervisor
     hours = effort or {"high": 12, "medium": 40, "low": 64}[story.priority] * rng.uniform(0.5, 2.5)
-    if final - start < timedelta(days=21) and effort is None:
-        hours *= 2.5  # the last weeks' cases: most of them are still being worked on
+    if final - start < timedelta(days=28) and effort is None:
+        hours *= 3  # the last weeks' cases: most of them are still being worked on
     done = later(start, hours)
     tasks = rng.randint(1, 3)
     at = start
@@ -239,7 +239,7 @@ def _work(
 def _reviews(n: int, rng: random.Random, start: datetime, until: datetime) -> Iterator[Step]:
     review, notes = start, 1
     while True:
-        review = (review + timedelta(days=rng.choice([6, 7, 7, 7, 8, 9]))).replace(
+        review = (review + timedelta(days=rng.choice([5, 6, 6, 7, 7, 7, 8]))).replace(
             hour=rng.choice([9, 10, 11, 14, 15]), minute=rng.choice([0, 15, 30, 45])
         )
         if review.weekday() >= 5:

@@ -133,19 +133,23 @@ def _cases(ids: Sequence[str]) -> str:
 # ---- trends ----
 
 
+CHART_MONTHS = 12  # the trend charts show the last year; the reports go back further
+
+
 def charts(found: Figures) -> dict[str, str]:
-    labels = [m.label for m in found.months]
+    shown = found.reports[-CHART_MONTHS:]
+    labels = [m.label for m in found.months[-CHART_MONTHS:]]
     volume = [
         Series(
             "registered",
-            tuple(float(r["activities"]["registered"]["count"]) for r in found.reports),
+            tuple(float(r["activities"]["registered"]["count"]) for r in shown),
         ),
-        Series("closed", tuple(float(r["activities"]["closures"]["count"]) for r in found.reports)),
+        Series("closed", tuple(float(r["activities"]["closures"]["count"]) for r in shown)),
     ]
     compliance = [
         Series(
             name,
-            tuple(_compliance_of(r, name) for r in found.reports),
+            tuple(_compliance_of(r, name) for r in shown),
         )
         for name in CHARTED
     ]
