@@ -351,6 +351,14 @@ def _found(office: Office) -> None:
     (records / "cases").mkdir()
     (records / "cases" / ".gitkeep").write_text("")
     (records / ".gitignore").write_text(".cache/\nbuild/\n")
+    # What `casetrail setup` would add, committed once so that every clone diffs and merges
+    # case files through casetrail.
+    from casetrail.cli import gitdrivers
+
+    note = "# casetrail setup: case files diff and merge through casetrail (see its README)"
+    (records / ".gitattributes").write_text(
+        "\n".join([note, *gitdrivers.missing_attributes("")]) + "\n"
+    )
     roster = records / "schema" / "roster.yaml"  # the demo office opened earlier than 2026
     roster.write_text(roster.read_text().replace("2026-01-05", demoplan.OPENED.date().isoformat()))
     office.keys.mkdir()
