@@ -15,9 +15,14 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 PROJECT = Path(__file__).resolve().parent.parent
 DEBIAN_CHROMIUM = Path("/usr/bin/chromium")
@@ -136,3 +141,67 @@ def serve(root: Path) -> Iterator[tuple[str, list[str]]]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+# No name resolves except the local server's address, so even a request that escaped the router
+# could not reach the network.
+CHROMIUM_ARGS = ["--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", "--no-first-run"]
+
+
+@dataclass
+class Watch:
+    """What the browser did that it must not: requests off 127.0.0.1, console errors."""
+
+    left_localhost: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def browser_page(base: str) -> Iterator[tuple[Page, Watch]]:
+    """A headless Chromium page that may reach only `base`, recording errors and escapes."""
+    from playwright.sync_api import ConsoleMessage, Error, Request, Route, sync_playwright
+
+    origin = urlsplit(base).netloc
+    watch = Watch()
+
+    def is_local(url: str) -> bool:
+        parts = urlsplit(url)
+        return parts.scheme in ("data", "blob") or (
+            parts.scheme == "http" and parts.netloc == origin
+        )
+
+    def route(route: Route, request: Request) -> None:
+        if is_local(request.url):
+            route.continue_()
+            return
+        if request.url not in watch.left_localhost:
+            watch.left_localhost.append(request.url)
+        route.abort("blockedbyclient")
+
+    def on_request(request: Request) -> None:
+        if not is_local(request.url) and request.url not in watch.left_localhost:
+            watch.left_localhost.append(request.url)
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            watch.errors.append(f"console: {message.text} ({message.location.get('url', '')})")
+
+    def on_page_error(error: Error) -> None:
+        watch.errors.append(f"page error: {error}")
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_binary(), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            context.set_default_timeout(10_000)
+            context.route("**/*", route)
+            context.on("request", on_request)
+            page = context.new_page()
+            page.on("console", on_console)
+            page.on("pageerror", on_page_error)
+            page.on("dialog", lambda dialog: watch.errors.append(f"dialog: {dialog.message}"))
+            yield page, watch
+        finally:
+            browser.close()
