@@ -179,6 +179,11 @@ def test_the_same_office_on_every_run(tmp_path: Path) -> None:
     assert trees[0] == trees[1] and len(trees[0]) >= 15
     again = casetrail("demo", str(tmp_path / "one"), "--cases", "12")
     assert again.returncode == 0 and "up to date" in again.stdout
+    (tmp_path / "two" / "demo-stamp.json").write_text("[not what we wrote")  # damaged: made again
+    remade = casetrail("demo", str(tmp_path / "two"), "--cases", "12")
+    assert remade.returncode == 0 and "up to date" not in remade.stdout, remade.stderr
+    assert subprocess.run(["git", "rev-parse", "HEAD"], cwd=tmp_path / "two" / "records",
+                          capture_output=True, text=True, check=True).stdout == heads[0]  # fmt: skip
 
 
 def test_it_never_deletes_a_folder_it_did_not_make(tmp_path: Path) -> None:

@@ -121,3 +121,15 @@ def test_case_timeline_shows_signer_and_verification(tmp_path: Path) -> None:
     assert f"Review {sitemd.esc(cid)}" in rows[3]
     audit = (out / "audit.md").read_text()
     assert "CT801" in audit  # the unsigned commit is a finding there too
+
+
+def test_a_handle_the_roster_does_not_know_gets_a_page_not_a_broken_link() -> None:
+    from casetrail.core import sitepages
+
+    pages = {"cases/x.md": "[zzghost](../people/zzghost.md) [bkoch](../people/bkoch.md)",
+             "people/bkoch.md": "# bkoch"}  # fmt: skip
+    made = sitepages._unknown_people(pages)
+    assert (
+        list(made) == ["people/zzghost.md"]
+        and "Not in the current roster" in made["people/zzghost.md"]
+    )

@@ -46,7 +46,6 @@ class DemoError(Exception):
 @dataclass
 class Office:
     folder: Path
-    seed: int
     records: Path = field(init=False)
     keys: Path = field(init=False)
     people: dict[str, tuple[str, str]] = field(default_factory=dict)  # handle -> name, email
@@ -325,8 +324,19 @@ def _inputs_digest(seed: int, cases: int) -> str:
     return digest.hexdigest()
 
 
+def _stamped(stamp: Path) -> object:
+    """The inputs the office in the folder was made from (None if unknown or unreadable)."""
+    try:
+        recorded = json.loads(stamp.read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return recorded.get("inputs") if isinstance(recorded, dict) else None
+
+
 def _prepare(folder: Path) -> None:
     """An empty folder, or one this command made before (never someone else's files)."""
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        raise UserError(f"{folder} is not a folder this command can make an office in")
     if folder.exists() and any(folder.iterdir()):
         if not (folder / STAMP).is_file():
             raise UserError(
@@ -392,7 +402,7 @@ def demo(ctx: click.Context, folder: Path, seed: int | None, force: bool, cases:
     The same on every run; a second run finds it up to date. Uses the project's schema/ and the
     demo keys of tests/demo-keys-DO-NOT-USE (public on purpose: never for real records)."""
     from casetrail.core import demoplan
-    from casetrail.shell import demoseed
+    from casetrail.shell import demoseed, repo
     from casetrail.shell.git import GitError
 
     if not (PROJECT / "schema").is_dir() or not DEMO_KEYS.is_dir():
@@ -407,13 +417,13 @@ def demo(ctx: click.Context, folder: Path, seed: int | None, force: bool, cases:
     wanted = _inputs_digest(chosen, count)
     folder = folder.resolve()  # git runs inside the records: key paths must be absolute
     stamp = folder / STAMP
-    if not force and stamp.is_file() and json.loads(stamp.read_text()).get("inputs") == wanted:
+    if not force and _stamped(stamp) == wanted and (folder / "records" / ".git").is_dir():
         click.echo(f"The demo office in {folder / 'records'} is up to date.")
         return _verify(folder)
     _prepare(folder)
     # Marked as ours at once, so a run that stops half way can be made again.
-    stamp.write_text(json.dumps({"inputs": None, "state": "being made"}) + "\n")
-    office = Office(folder, chosen)
+    repo.atomic_write(stamp, json.dumps({"inputs": None, "state": "being made"}).encode() + b"\n")
+    office = Office(folder)
     previous = os.environ.get(demoseed.SEED_VARIABLE)
     os.environ[demoseed.SEED_VARIABLE] = str(chosen)
     try:
@@ -429,7 +439,9 @@ def demo(ctx: click.Context, folder: Path, seed: int | None, force: bool, cases:
             os.environ.pop(demoseed.SEED_VARIABLE, None)
         else:
             os.environ[demoseed.SEED_VARIABLE] = previous
-    stamp.write_text(json.dumps({"inputs": wanted, "commits": office.commits}) + "\n")
+    repo.atomic_write(
+        stamp, json.dumps({"inputs": wanted, "commits": office.commits}).encode() + b"\n"
+    )
     click.echo(f"{len(office.ids)} cases and {office.commits} signed commits in {office.records}")
     return _verify(folder)
 
@@ -462,9 +474,13 @@ def _site(records: Path, out: Path) -> int:
     from mkdocs.exceptions import MkDocsException
 
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+    elsewhere = os.environ.pop("CASETRAIL_SITE_ROOT", None)  # this office's site, not another's
     try:
         build(load_config(str(records / "mkdocs.yml"), site_dir=str(out.resolve()), strict=True))
     except MkDocsException as error:
         click.echo(f"casetrail: the demo's site did not build: {error}", err=True)
         return 1
+    finally:
+        if elsewhere is not None:
+            os.environ["CASETRAIL_SITE_ROOT"] = elsewhere
     return 0

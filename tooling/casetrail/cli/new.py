@@ -61,6 +61,14 @@ def new(
             f"--received-at {received_at} is after the registration ({registered_moment})"
         )
     registered = sla.stamp(registered_moment)
+    if (
+        demoseed.seed() is not None
+        and not {p.age_recipient for p in config.roster.people.values()} <= demoseed.DEMO_RECIPIENTS
+    ):
+        raise UserError(
+            f"{demoseed.SEED_VARIABLE} is for the fictional demo office only: this roster holds "
+            f"keys that are not demo keys; unset {demoseed.SEED_VARIABLE}"
+        )
     for attempt in range(20):
         # os.urandom unless CASETRAIL_DEMO_SEED is set (the reproducible demo office): then the
         # same registration gives the same ID, and the attempt number moves past a clash.

@@ -37,5 +37,6 @@ def retention(ctx: click.Context, as_of: str | None, everything: bool, fmt: str)
             click.echo(f"{state}:")
         for r in part:
             until = f"until {r.until}, then {r.disposition}" if r.until else "no retention set"
-            click.echo(f"  {r.case}  {r.type:<10} closed {r.closed_at[:10]}  {until}  ({r.rule})")
+            rule = f"  ({r.rule})" if r.rule else ""
+            click.echo(f"  {r.case}  {r.type:<10} closed {r.closed_at[:10]}  {until}{rule}")
     return 0

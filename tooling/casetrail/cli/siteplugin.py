@@ -2,8 +2,7 @@
 
 Registered as the `casetrail` plugin (pyproject.toml). The records repository is the folder
 mkdocs.yml sits in, or the plugin option `root`, or the environment variable
-CASETRAIL_SITE_ROOT (how `make demo` builds the demo's scratch repository from the project's
-mkdocs.yml). The moment is the option `as_of`, else CASETRAIL_NOW, else now. It never loads a
+CASETRAIL_SITE_ROOT (to build another records repository with this project's mkdocs.yml). The moment is the option `as_of`, else CASETRAIL_NOW, else now. It never loads a
 key: the pages are made from front matter, age headers and the git history only.
 """
 
@@ -21,7 +20,6 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 
 EPOCH = "SOURCE_DATE_EPOCH"  # MkDocs dates the sitemap and its gzip by this, else by the clock
-GIVEN_EPOCH = os.environ.get(EPOCH)
 
 
 class CasetrailConfig(Config):  # type: ignore[no-untyped-call]
@@ -52,15 +50,24 @@ class CasetrailPlugin(BasePlugin[CasetrailConfig]):  # type: ignore[no-untyped-c
             pages = sitepages.render(data)
         except Exception as error:  # a clear build error, never a traceback in the site
             raise PluginError(f"casetrail: cannot build the site of {root}: {error}") from error
-        if GIVEN_EPOCH is None:  # the build's own date (sitemap, gzip) is the figures' moment
+        if os.environ.get(EPOCH) is None:  # the build's date (sitemap, gzip): the figures'
             os.environ[EPOCH] = str(int(data.as_of.timestamp()))
+            self._set_epoch = True
         for rel, text in sorted(pages.items()):
             if files.get_file_from_path(rel) is not None:
                 raise PluginError(f"casetrail: {rel} is generated; remove it from the docs folder")
             files.append(File.generated(config, rel, content=text))
         return files
 
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        """The build date was ours to set for this build only (`mkdocs serve` rebuilds, and a
+        process may build another site)."""
+        if getattr(self, "_set_epoch", False):
+            os.environ.pop(EPOCH, None)
+            self._set_epoch = False
+
     def _root(self, config: MkDocsConfig, from_environment: str | None) -> Path:
-        base = Path(str(config.config_file_path or ".")).resolve().parent
+        given_file = config.config_file_path
+        base = Path(given_file).resolve().parent if given_file else Path.cwd()
         given: Any = from_environment or self.config.root
         return (base / given).resolve() if given else base

@@ -130,7 +130,10 @@ def _case(story: Story, rng: random.Random, final: datetime, effort: float | Non
     steps = list(_intake(story, rng))
     start = steps[-1].at
     steps += _work(story, rng, start, final, effort)
-    return [s for s in steps if s.at < final]
+    kept = [s for s in steps if s.at < final]
+    # A closure is made and merged together, or not at all (no approval left pending).
+    merged = {(s.case, s.at) for s in kept if s.kind == "merge"}
+    return [s for s in kept if s.kind != "closure" or (s.case, _merge_time(s)) in merged]
 
 
 def _intake(story: Story, rng: random.Random) -> Iterator[Step]:
@@ -293,14 +296,15 @@ def _close(
 
 def _closure(at: datetime, n: int, supervisor: str) -> Iterator[Step]:
     """The records office closes on close/<id>; the supervisor approves by a signed merge."""
-    yield Step(at, RECORDS, f"Close {ID}", kind="closure", case=n, approver=supervisor)
-    yield Step(later(at, rng_free_minutes(n)), supervisor, f"Approve the closure of {ID}",
+    closing = Step(at, RECORDS, f"Close {ID}", kind="closure", case=n, approver=supervisor)
+    yield closing
+    yield Step(_merge_time(closing), supervisor, f"Approve the closure of {ID}",
                kind="merge", case=n, approver=supervisor)  # fmt: skip
 
 
-def rng_free_minutes(n: int) -> float:
-    """How long the supervisor takes to merge: 10 to 50 minutes, varied by case, no draw."""
-    return (10 + 10 * (n % 5)) / 60
+def _merge_time(closing: Step) -> datetime:
+    """When the supervisor merges: 10 to 50 office minutes after the closing, by case."""
+    return later(closing.at, (10 + 10 * ((closing.case or 0) % 5)) / 60)
 
 
 TITLES = {

@@ -7,6 +7,7 @@ recipients they are encrypted for: the data handed in holds nothing more.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
@@ -54,7 +55,23 @@ def render(data: SiteData) -> dict[str, str]:
         pages[f"{CASES_DIR}/{view.case.id}.md"] = case_page(
             view, timelines.get(view.case.id, ()), data.audit.available
         )
-    return pages
+    return pages | _unknown_people(pages)
+
+
+_PERSON_LINK = re.compile(rf"{PEOPLE_DIR}/([a-z][a-z0-9_-]{{1,31}})\.md\)")
+
+
+def _unknown_people(pages: Mapping[str, str]) -> dict[str, str]:
+    """A page for every handle the records name that the roster does not (someone who left,
+    or a mistake `casetrail check` reports as CT301), so no link on the site is broken."""
+    named = {h for text in pages.values() for h in _PERSON_LINK.findall(text)}
+    return {
+        f"{PEOPLE_DIR}/{handle}.md": f"# {esc(handle)}\n\nNot in the current roster: someone "
+        "who has left, or a name `casetrail check` reports (CT301). Their cases and commits "
+        "are on the case pages that link here.\n"
+        for handle in sorted(named)
+        if f"{PEOPLE_DIR}/{handle}.md" not in pages
+    }
 
 
 def _counts(title: str, column: str, counter: Counter[str]) -> list[str]:
@@ -180,15 +197,15 @@ def audit_page(data: SiteData) -> str:
         "## Re-run the audit",
         "",
         "From any full clone (no key is needed); the result must match this page for the "
-        "commit above:",
+        "commit above. Install casetrail from its own source first (its README: `make "
+        "test` or `pip install` of the checkout), then:",
         "",
         "```sh",
-        "git clone <repository> records && cd records",
+        "git clone <records repository> records && cd records",
         "git checkout <commit>",
-        "make demo   # or: python3 -m venv .venv && .venv/bin/pip install -e .",
-        ".venv/bin/casetrail check",
-        ".venv/bin/casetrail audit --permissions",
-        ".venv/bin/casetrail log <case id>",
+        "casetrail check",
+        "casetrail audit --permissions",
+        "casetrail log <case id>",
         "```",
         "",
     ]
