@@ -239,3 +239,17 @@ def test_site_command_writes_the_pages(records: Records, tmp_path: Path) -> None
     } <= written
     audit = (tmp_path / "pages" / "audit.md").read_text()
     assert "could not be audited" in audit and "not a git repository" in audit
+
+
+def test_site_command_removes_only_the_pages_it_wrote_before(
+    records: Records, tmp_path: Path
+) -> None:
+    out = tmp_path / "pages"
+    case_id = Path(records.new_case()).stem
+    ok(records.run("site", "--out", str(out), "--as-of", "2026-11-23"))
+    (out / "mine.md").write_text("# kept: not written by casetrail\n")
+    page = out / "cases" / f"{case_id}.md"
+    assert page.is_file()
+    (records.root / "cases" / case_id[:4] / f"{case_id}.md").unlink()  # the case leaves
+    ok(records.run("site", "--out", str(out), "--as-of", "2026-11-23"))
+    assert not page.exists() and (out / "mine.md").is_file()

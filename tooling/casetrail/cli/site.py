@@ -185,13 +185,28 @@ def timelines(run: AuditRun) -> dict[str, tuple[TimelineEntry, ...]]:
     return {case_id: tuple(entries) for case_id, entries in found.items()}
 
 
+MANIFEST = ".casetrail-pages"  # what the last run wrote into --out, one path a line
+
+
 def write_pages(pages: dict[str, str], out: Path) -> None:
+    """Write the pages, then remove those an earlier run wrote that are no longer generated
+    (a case that left the records must leave the site); files we did not write stay."""
     from casetrail.shell.repo import atomic_write
 
+    manifest = out / MANIFEST
+    try:
+        earlier = set(manifest.read_text("utf-8").splitlines())
+    except (OSError, UnicodeDecodeError):
+        earlier = set()
     for rel, text in sorted(pages.items()):
         path = out / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, text.encode())
+    atomic_write(manifest, "".join(f"{rel}\n" for rel in sorted(pages)).encode())
+    for rel in sorted(earlier - pages.keys()):
+        stale = out / rel
+        if ".." not in Path(rel).parts and stale.is_file() and not stale.is_symlink():
+            stale.unlink()
 
 
 @click.command()
