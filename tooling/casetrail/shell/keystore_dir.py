@@ -500,7 +500,7 @@ class DirectoryKeyStore:
                 _close(case_fd)
 
     def unwrap(self, case_id: str, identities: Sequence[object]) -> str:
-        """The per-case secret key (AGE-SECRET-KEY-1...), in memory only."""
+        """The per-case age secret key, in memory only."""
         ks.check_case_id(case_id)
         with self._session(change=False) as root:
             case_fd = self._case_dir(root, case_id)
