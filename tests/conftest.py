@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from casetrail.cli.main import main
+from historykit import History
 
 # Time-zone rules come from the pinned tzdata package, never from the machine: an OS update
 # must not change the daylight-saving answers the tests check.
@@ -125,3 +126,26 @@ def records(
     shutil.copytree(PROJECT / "schema", root / "schema")
     (root / "cases").mkdir()
     yield Records(root, capsys)
+
+
+# ---- a signed history with one assigned case (historykit), for the audit tests ----
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> tuple[History, str]:
+    """A signed history (built once per module) where bkoch handles one registered case."""
+    kit = History.create(tmp_path_factory.mktemp("base"))
+    cid = kit.register()
+    kit.assign(cid, "bkoch")
+    return kit, cid
+
+
+@pytest.fixture
+def kit(base: tuple[History, str], tmp_path: Path) -> History:
+    """An independent copy of `base` for one test to build its scenario on."""
+    return base[0].fork(tmp_path / "fork")
+
+
+@pytest.fixture
+def cid(base: tuple[History, str]) -> str:
+    return base[1]

@@ -21,24 +21,6 @@ from historykit import Finding, History, findings
 OUTCOME_PROMPT = "<!-- What was decided and done, without personal data. -->"
 
 
-@pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory) -> tuple[History, str]:
-    kit = History.create(tmp_path_factory.mktemp("base"))
-    cid = kit.register()
-    kit.assign(cid, "bkoch")
-    return kit, cid
-
-
-@pytest.fixture
-def kit(base: tuple[History, str], tmp_path: Path) -> History:
-    return base[0].fork(tmp_path / "fork")
-
-
-@pytest.fixture
-def cid(base: tuple[History, str]) -> str:
-    return base[1]
-
-
 def by_code(found: Iterable[Finding], code: str) -> set[str | None]:
     return {f.commit for f in found if f.code == code}
 

@@ -12,24 +12,6 @@ import pytest
 from historykit import Finding, History
 
 
-@pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory) -> tuple[History, str]:
-    kit = History.create(tmp_path_factory.mktemp("base"))
-    cid = kit.register()
-    kit.assign(cid, "bkoch")
-    return kit, cid
-
-
-@pytest.fixture
-def kit(base: tuple[History, str], tmp_path: Path) -> History:
-    return base[0].fork(tmp_path / "fork")
-
-
-@pytest.fixture
-def cid(base: tuple[History, str]) -> str:
-    return base[1]
-
-
 def audited(kit: History) -> tuple[int, dict[str, set[str | None]]]:
     code, found, _ = kit.audit_json("--no-record")
     return code, _codes(found)

@@ -48,7 +48,8 @@ class Keyring:
         return ", ".join(self.sources) if self.sources else "no key sources were found"
 
 
-def _recipient(text: str) -> object:
+def recipient(text: str) -> object:
+    """An age recipient (X25519 or SSH) parsed by pyrage."""
     import pyrage
 
     try:
@@ -60,7 +61,7 @@ def _recipient(text: str) -> object:
 
 
 def _recipients(keys: Iterable[str]) -> list[object]:
-    parsed = [_recipient(r) for r in sorted(set(keys))]
+    parsed = [recipient(r) for r in sorted(set(keys))]
     if not parsed:
         raise CipherError("no recipients: nobody could ever read this")
     return parsed

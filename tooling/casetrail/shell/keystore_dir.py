@@ -190,14 +190,12 @@ def _remove_tree(parent: int, name: str, what: str) -> None:
 
 
 def _parse_recipient(text: str, whose: str) -> object:
-    import pyrage
+    from casetrail.shell import cipher
 
     ks.check_recipient(text, whose)
     try:
-        if text.startswith("age1"):
-            return pyrage.x25519.Recipient.from_str(text)
-        return pyrage.ssh.Recipient.from_str(text)
-    except pyrage.RecipientError:
+        return cipher.recipient(text)
+    except cipher.CipherError:
         raise KeyStoreError(f"{whose}: not a valid age recipient") from None
 
 
@@ -236,6 +234,17 @@ class DirectoryKeyStore:
             return _open_dir(cases, case_id, f"case {case_id}")
         finally:
             _close(cases)
+
+    @contextmanager
+    def _existing_case(self, root: int, case_id: str) -> Iterator[int]:
+        """The case's folder, open while the block runs; refused if the case has none."""
+        case_fd = self._case_dir(root, case_id)
+        if case_fd is None:
+            raise KeyStoreError(f"case {case_id} has no per-case key in this store")
+        try:
+            yield case_fd
+        finally:
+            _close(case_fd)
 
     def _recipient_in(self, case_fd: int, case_id: str) -> str | None:
         data = _read(case_fd, RECIPIENT, MAX_RECIPIENT_BYTES, f"case {case_id}: recipient")
@@ -476,14 +485,8 @@ class DirectoryKeyStore:
 
     def recipient(self, case_id: str) -> str:
         ks.check_case_id(case_id)
-        with self._session(change=False) as root:
-            case_fd = self._case_dir(root, case_id)
-            if case_fd is None:
-                raise KeyStoreError(f"case {case_id} has no per-case key in this store")
-            try:
-                found = self._recipient_in(case_fd, case_id)
-            finally:
-                _close(case_fd)
+        with self._session(change=False) as root, self._existing_case(root, case_id) as case_fd:
+            found = self._recipient_in(case_fd, case_id)
         if found is None:
             raise KeyStoreError(f"case {case_id} has no per-case key in this store")
         return found
@@ -502,14 +505,8 @@ class DirectoryKeyStore:
     def unwrap(self, case_id: str, identities: Sequence[object]) -> str:
         """The per-case age secret key, in memory only."""
         ks.check_case_id(case_id)
-        with self._session(change=False) as root:
-            case_fd = self._case_dir(root, case_id)
-            if case_fd is None:
-                raise KeyStoreError(f"case {case_id} has no per-case key in this store")
-            try:
-                return self._secret(case_fd, case_id, identities)
-            finally:
-                _close(case_fd)
+        with self._session(change=False) as root, self._existing_case(root, case_id) as case_fd:
+            return self._secret(case_fd, case_id, identities)
 
     def wrap(
         self,
@@ -529,10 +526,7 @@ class DirectoryKeyStore:
         when = ks.check_time(at)
         key = _parse_recipient(recipient, f"reader {handle}")
         with self._session(change=True) as root:
-            case_fd = self._case_dir(root, case_id)
-            if case_fd is None:
-                raise KeyStoreError(f"case {case_id} has no per-case key in this store")
-            try:
+            with self._existing_case(root, case_id) as case_fd:
                 secret = self._secret(case_fd, case_id, unwrapping_identities)
                 public = self._recipient_in(case_fd, case_id)
                 assert public is not None
@@ -546,8 +540,6 @@ class DirectoryKeyStore:
                     _atomic_write(wrapped, ks.wrapper_file_name(handle), data, what)  # commit
                 finally:
                     _close(wrapped)
-            finally:
-                _close(case_fd)
             last = ks.latest(ks.parse_entries(self._log(root)), case_id, handle)
             if last is not None and self._logged_wrap(last, handle) == recipient:
                 self._refresh_head(root)
