@@ -156,11 +156,12 @@ def clock(action: Callable[[], object]) -> float:
 
 def breakdown(tree: Path) -> dict[str, float]:
     """One in-process run of what the plugin does before MkDocs: site_data, then render."""
-    from casetrail.cli.site import site_data
+    from casetrail.cli.common import office_moment_at
     from casetrail.core import sitepages
+    from casetrail.shell.sitegather import site_data
 
     start = time.perf_counter()
-    data = site_data(tree, AS_OF)
+    data = site_data(tree, office_moment_at(AS_OF, tree))
     middle = time.perf_counter()
     sitepages.render(data)
     return {"site_data": middle - start, "render": time.perf_counter() - middle}

@@ -75,7 +75,7 @@ def audit(
         len(gathered.commits),
         gathered.newly_verified,
         previous_head,
-        *(permissions_report(gathered, _today(timezone)) if permissions else (None, "")),
+        *(trail.permissions_report(gathered, _today(timezone)) if permissions else (None, "")),
     )
     # A rewrite stays reported until someone has looked into it and moved the record on by
     # hand (delete the record file, or audit once with --state pointing at a new one).
@@ -131,12 +131,3 @@ def _today(timezone: str) -> Any:
     from casetrail.cli.check import office_moment
 
     return office_moment(None, timezone).date()
-
-
-def permissions_report(gathered: Any, today: Any) -> tuple[dict[str, Any], str]:
-    """The permissions report (SOP 002 §4.2) of an audit run, as JSON and as text."""
-    from casetrail.core import permissions
-    from casetrail.shell import trail
-
-    report = permissions.report(trail.permission_revisions(gathered), today)
-    return permissions.to_json(report), permissions.render_text(report)

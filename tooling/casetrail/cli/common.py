@@ -332,3 +332,12 @@ def write_case(root: Path, rel: str, edit: Edit) -> None:
     for path, data in edit.documents:
         repo.atomic_write(path, data)
     repo.atomic_write(root / rel, edit.data)
+
+
+def office_moment_at(given: str | None, root: Path) -> datetime:
+    """--as-of (a date or timestamp), else the office clock (CASETRAIL_NOW, else now)."""
+    from casetrail.shell import calendars, index
+
+    config, _ = index.load_config(root)
+    calendar = calendars.load(config.policy.raw["calendar"])
+    return now(calendar) if given is None else parse_as_of(given, calendar.zone)

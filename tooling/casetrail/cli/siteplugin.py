@@ -29,9 +29,9 @@ class CasetrailConfig(Config):  # type: ignore[no-untyped-call]
 
 class CasetrailPlugin(BasePlugin[CasetrailConfig]):  # type: ignore[no-untyped-call]
     def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files:
-        from casetrail.cli.site import ROOT_VARIABLE, site_data
+        from casetrail.cli.common import office_moment_at
         from casetrail.core import sitepages
-        from casetrail.shell import treescan
+        from casetrail.shell import sitegather, treescan
 
         docs = Path(os.path.abspath(config.docs_dir))
         sources = [  # the docs folder's own files (the theme's are not ours to judge)
@@ -44,9 +44,9 @@ class CasetrailPlugin(BasePlugin[CasetrailConfig]):  # type: ignore[no-untyped-c
             raise PluginError(
                 "casetrail: the docs folder is not safe to publish: " + "; ".join(unsafe)
             )
-        root = self._root(config, os.environ.get(ROOT_VARIABLE))
+        root = self._root(config, os.environ.get(sitegather.ROOT_VARIABLE))
         try:
-            data = site_data(root, self.config.as_of)
+            data = sitegather.site_data(root, office_moment_at(self.config.as_of, root))
             pages = sitepages.render(data)
         except Exception as error:  # a clear build error, never a traceback in the site
             raise PluginError(f"casetrail: cannot build the site of {root}: {error}") from error

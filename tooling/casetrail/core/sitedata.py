@@ -6,14 +6,17 @@ counts of recipients from their age headers, and the history is commit metadata 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from casetrail.core.businesstime import Calendar
 from casetrail.core.case import Case
+from casetrail.core.casefacts import Facts
 from casetrail.core.config import Policy, Roster
+from casetrail.core.history import Commit
+from casetrail.core.verdicts import Verdict
 from casetrail.core.views import Item, Load
 
 
@@ -93,3 +96,32 @@ def change_words(git_status: str, old_status: str | None, new_status: str | None
     if old_status != new_status and new_status is not None:
         return f"{moved}status {old_status} → {new_status}"
     return f"{moved}changed" if moved else "changed"
+
+
+def timelines(
+    commits: Sequence[Commit], verdicts: Mapping[str, Verdict], facts: Mapping[str, Facts]
+) -> dict[str, tuple[TimelineEntry, ...]]:
+    """Every audited commit that changed a case file, by case id, oldest first: read from the
+    audit's own pass over the history, so the site costs no second walk."""
+    from casetrail.core import audit
+    from casetrail.core.casefacts import ABSENT
+
+    found: dict[str, list[TimelineEntry]] = {}
+    for commit in commits:
+        verdict = verdicts.get(commit.id)
+        for change in commit.changes:
+            if not (audit.is_case(change.new_path) or audit.is_case(change.old_path)):
+                continue
+            old = facts.get(change.old_blob or "", ABSENT)
+            new = facts.get(change.new_blob or "", ABSENT)
+            entry = TimelineEntry(
+                commit=commit.id,
+                when=commit.author_time.isoformat(),
+                author=commit.author_name,
+                signer=verdict.signer if verdict else None,
+                signature=verdict.status if verdict else "not judged",
+                change=change_words(change.status, old.status, new.status),
+                subject=commit.subject,
+            )
+            found.setdefault(change.path.rsplit("/", 1)[-1].removesuffix(".md"), []).append(entry)
+    return {case_id: tuple(entries) for case_id, entries in found.items()}

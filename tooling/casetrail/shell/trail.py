@@ -11,7 +11,7 @@ import secrets
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -156,6 +156,12 @@ def run_audit(root: Path, tip: str = "HEAD", base: str | None = None) -> AuditRu
     finally:
         gathered.reader.close()
     return AuditRun(gathered, found, trust, policy)
+
+
+def permissions_report(gathered: Trail, today: date) -> tuple[dict[str, Any], str]:
+    """The permissions report (SOP 002 §4.2) of an audit run, as JSON and as text."""
+    report = permissions.report(permission_revisions(gathered), today)
+    return permissions.to_json(report), permissions.render_text(report)
 
 
 def permission_revisions(gathered: Trail) -> list[permissions.Revision]:
