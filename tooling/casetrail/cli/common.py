@@ -12,7 +12,7 @@ import functools
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # deferred at run time to keep `--help` fast
     from casetrail.core.diagnostics import Diagnostic
     from casetrail.core.document import CaseDocument
     from casetrail.core.engine import Config
+    from casetrail.shell.keystore_dir import DirectoryKeyStore
 
 NOW_VARIABLE = "CASETRAIL_NOW"  # a simulated clock for demos and tests; see the README
 
@@ -311,7 +312,11 @@ def run_edit(
         if edit.note:  # ciphertext diffs say nothing; say what would be re-encrypted instead
             click.echo(f"would have {edit.note}", err=True)
         return 0
+    store = _store_for_readers(where, case, edit.data)
     write_case(where.root, rel, edit)
+    keys_note = _sync_case_key(where, store, rel, edit.data, act, identity)
+    note = "\n".join(n for n in (edit.note, keys_note) if n)
+    edit = replace(edit, note=note)
     if fmt == "json":
         extra = {"reencrypted": edit.note} if edit.note else {}
         click.echo(
@@ -322,6 +327,67 @@ def run_edit(
     else:
         click.echo(change.message + (f"\n{edit.note}" if edit.note else ""))
     return 0
+
+
+def _after(data: bytes) -> Case | None:
+    from casetrail.core import document
+    from casetrail.core.case import Case
+
+    parsed, _ = document.parse(data)
+    return Case(parsed.front_matter) if parsed is not None else None
+
+
+def _store_for_readers(where: Office, before: Case, data: bytes) -> DirectoryKeyStore | None:
+    """The key store, if the step changes who holds the case's per-case key (refused before
+    anything is written when this machine names no store)."""
+    from casetrail.core import recipients
+    from casetrail.shell import casekeys
+
+    after = _after(data)
+    if after is None or casekeys.uses_key(after) is None:
+        return None
+    policy, roster = where.config.policy, where.config.roster
+    if recipients.case_readers(before, policy, roster) == recipients.case_readers(
+        after, policy, roster
+    ):
+        return None
+    try:
+        return casekeys.open_store(where.root, f"this step changes who may read {after.id}, but ")
+    except casekeys.CaseKeyError as error:
+        raise UserError(f"{error}; nothing was written") from None
+
+
+def _sync_case_key(
+    where: Office,
+    store: DirectoryKeyStore | None,
+    rel: str,
+    data: bytes,
+    act: Act,
+    identity: tuple[str, ...],
+) -> str:
+    """Give and take wrappers of the case's key after the case file says who may read it."""
+    from casetrail.cli.sealing import keyring
+    from casetrail.shell import casekeys
+
+    after = _after(data)
+    if store is None or after is None:
+        return ""
+    try:
+        done = casekeys.sync(
+            store,
+            after,
+            where.config.policy,
+            where.config.roster,
+            keyring(identity),
+            act.actor.handle,
+            act.now,
+        )
+    except casekeys.CaseKeyError as error:
+        raise UserError(
+            f"{rel} was written, but its key's wrappers were not updated: {error}; finish "
+            f"with `casetrail keys sync {after.id}` (someone who can read the case)"
+        ) from None
+    return done.words(after.id)
 
 
 def write_case(root: Path, rel: str, edit: Edit) -> None:

@@ -76,6 +76,13 @@ def readable(data: bytes) -> bytes:
     ring, why = _keyring()
     if ring is not None and _stdout_is_a_file():
         ring, why = None, "not decrypted: standard output is a file"
+    if ring is not None:
+        from casetrail.shell import casekeys
+
+        try:
+            ring = casekeys.with_case_key(ring, parsed.front_matter)
+        except casekeys.CaseKeyError as error:
+            ring, why = None, f"not decrypted: {error}"
     case_id = str(parsed.front_matter.get("id", ""))
     shown = merge3.render(parsed.text, blocks, lambda s: _shown(s, case_id, ring, why))
     return shown.encode("utf-8")
@@ -189,13 +196,17 @@ class _Resolver:
     ) -> str | Unresolved:
         from casetrail.core import envelope, merge3, recipients
         from casetrail.core.case import Case
-        from casetrail.shell import cipher
+        from casetrail.shell import casekeys, cipher
 
         if not config.fast_check(front_matter):
             return merge3.Unresolved("the merged front matter is not valid (casetrail check)")
         case = Case(front_matter)
         if case.type not in config.policy.case_types:
             return merge3.Unresolved(f"case type {case.type!r} is not in the policy")
+        try:
+            ring = casekeys.with_case_key(ring, case)
+        except casekeys.CaseKeyError as error:
+            return merge3.Unresolved(str(error))
         was = cipher.decrypt_section(base, ring, case.id, title) if base is not None else None
         mine = cipher.decrypt_section(ours, ring, case.id, title)
         yours = cipher.decrypt_section(theirs, ring, case.id, title)

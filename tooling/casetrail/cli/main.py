@@ -28,6 +28,7 @@ _COMMANDS = {
     "assign": "casetrail.cli.assign:assign",
     "attach": "casetrail.cli.documents:attach",
     "audit": "casetrail.cli.audit:audit",
+    "destroy": "casetrail.cli.destroy:destroy",
     "check": "casetrail.cli.check:check",
     "close": "casetrail.cli.closure:close",
     "conflict": "casetrail.cli.intake:conflict",
@@ -38,6 +39,7 @@ _COMMANDS = {
     "flag": "casetrail.cli.intake:flag",
     "followup": "casetrail.cli.work:followup",
     "merge-driver": "casetrail.cli.gitdrivers:merge_driver",
+    "keys": "casetrail.cli.keys:keys",
     "log": "casetrail.cli.log:log",
     "new": "casetrail.cli.new:new",
     "overdue": "casetrail.cli.views:overdue",
@@ -105,6 +107,8 @@ def repository_root(ctx: click.Context) -> Path:
 
 def _known_errors() -> tuple[type[BaseException], ...]:
     from casetrail.core.businesstime import CalendarError
+    from casetrail.core.keystore import KeyStoreError
+    from casetrail.shell.casekeys import CaseKeyError
     from casetrail.shell.cipher import CipherError
     from casetrail.shell.editor import EditorError
     from casetrail.shell.git import GitError
@@ -119,6 +123,8 @@ def _known_errors() -> tuple[type[BaseException], ...]:
         CalendarError,
         KeySourceError,
         EditorError,
+        CaseKeyError,
+        KeyStoreError,
     )
 
 

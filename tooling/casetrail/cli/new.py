@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from casetrail.cli.common import acting_person, moment, office
 from casetrail.cli.main import UserError
+
+if TYPE_CHECKING:
+    from casetrail.shell.keystore_dir import DirectoryKeyStore
 
 
 @click.command()
@@ -38,7 +45,7 @@ def new(
 ) -> int:
     """Register a new case at cases/<year>/<id>.md from its type's intake template."""
     from casetrail.cli.sealing import section_sets
-    from casetrail.core import engine, envelope, ids, sla, template
+    from casetrail.core import engine, envelope, ids, recipients, sla, template
     from casetrail.core.case import Case
     from casetrail.core.report import REPORTERS, Report, ordered
     from casetrail.shell import cipher, demoseed, repo
@@ -91,6 +98,17 @@ def new(
         reason,
         sla.at_registration(policy, calendar, received_moment, registered_moment, priority),
     )
+    key_store = None
+    if recipients.uses_per_case_key(policy, case_type):
+        # The key first: the case must never exist encrypted to anything else.
+        draft = Case(_head_mapping(template.front_matter(intake)))
+        readers = recipients.case_readers(draft, policy, config.roster)
+        if dry_run:
+            intake = replace(intake, case_key=cipher.throwaway_recipient())
+        else:
+            key_store = _open_store(root)
+            made = _create_key(key_store, case_id, readers, person.handle, registered_moment)
+            intake = replace(intake, case_key=made)
     head = template.front_matter(intake)
     sets = section_sets(Case(_head_mapping(head)), config)
 
@@ -103,16 +121,52 @@ def new(
     errors = [d for d in result.diagnostics if d.severity.value == "error"]
     if errors:
         click.echo(REPORTERS["text"](Report(ordered(errors), 1)), err=True)
+        _forget_key(key_store, case_id, person.handle, registered_moment)
         raise UserError("the new case would not be valid; nothing was written")
     if dry_run:
         click.echo(text, nl=False)
+        if intake.case_key:
+            click.echo("dry run: encrypted to a throwaway per-case key; none was stored", err=True)
         return 0
-    repo.create_exclusive(root / rel, text.encode())
+    try:
+        repo.create_exclusive(root / rel, text.encode())
+    except BaseException:
+        _forget_key(key_store, case_id, person.handle, registered_moment)
+        raise
     if fmt == "json":
         click.echo(json.dumps({"id": case_id, "path": rel}))
     else:
         click.echo(f"created {rel} ({case_id}); registered by {person.handle}")
     return 0
+
+
+def _open_store(root: Path) -> DirectoryKeyStore:
+    from casetrail.shell import casekeys
+
+    try:
+        return casekeys.open_store(root, "the policy gives new cases a per-case key, but ")
+    except casekeys.CaseKeyError as error:
+        raise UserError(str(error)) from None
+
+
+def _create_key(
+    store: DirectoryKeyStore, case_id: str, readers: dict[str, str], actor: str, at: datetime
+) -> str:
+    from casetrail.shell import casekeys
+
+    try:
+        return casekeys.create(store, case_id, readers, actor, at)
+    except casekeys.CaseKeyError as error:
+        raise UserError(f"{error}; nothing was written") from None
+
+
+def _forget_key(store: DirectoryKeyStore | None, case_id: str, actor: str, at: datetime) -> None:
+    """Erase the key made for a case that was not written after all (it encrypted nothing)."""
+    from casetrail.core.keystore import KeyStoreError
+
+    if store is not None:
+        with contextlib.suppress(KeyStoreError):
+            store.erase(case_id, actor, at)
 
 
 def _head_mapping(head: str) -> dict[str, object]:

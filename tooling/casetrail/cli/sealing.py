@@ -41,6 +41,16 @@ def keyring(identity: tuple[str, ...]) -> Keyring:
         raise UserError(str(error)) from None
 
 
+def case_ring(ring: Keyring, case: Case) -> Keyring:
+    """`ring` plus the case's per-case key when it has one (unwrapped from the key store)."""
+    from casetrail.shell import casekeys
+
+    try:
+        return casekeys.with_case_key(ring, case)
+    except casekeys.CaseKeyError as error:
+        raise UserError(str(error)) from None
+
+
 def section_sets(case: Case, config: Config) -> dict[str, RecipientSet]:
     """The recipient set each sensitive section of the case must be encrypted to now."""
     from casetrail.core import recipients
@@ -68,6 +78,8 @@ def open_sections(
     titles = config.policy.case_types[case.type].sensitive_titles
     if only is not None:
         titles = titles & {only}
+    if sealed.sensitive_sections(document, titles):
+        ring = case_ring(ring, case)
     return sealed.open_sections(
         document, titles, lambda block, title: cipher.decrypt_section(block, ring, case.id, title)
     )
@@ -123,7 +135,7 @@ def _reseal_documents(
         if entry.get("keyset") == wanted.fingerprint:
             continue
         path = folder / entry["name"]
-        plain = open_document(path, read_document(path, rel), entry, ring, rel)
+        plain = open_document(path, read_document(path, rel), entry, case_ring(ring, case), rel)
         result.documents.append((path, cipher.encrypt_file(plain, wanted.keys)))
         result.keysets[index] = wanted.fingerprint
 

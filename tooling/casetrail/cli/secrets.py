@@ -18,6 +18,7 @@ from casetrail.cli.main import UserError
 from casetrail.cli.sealing import (
     IDENTITY_OPTION,
     Resealed,
+    case_ring,
     keyring,
     open_document,
     open_sections,
@@ -153,7 +154,7 @@ def _show_attachment(
         )
         return 0
     _refuse_output_into_repository(where.root)
-    plain = open_document(path, data, entry, keyring(identity), rel)
+    plain = open_document(path, data, entry, case_ring(keyring(identity), case), rel)
     sys.stdout.buffer.write(plain)
     sys.stdout.buffer.flush()
     return 0

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
-from casetrail.core import casefacts, document, history, signers
+from casetrail.core import auditdestruction, casefacts, destruction, document, history, signers
 from casetrail.core.auditcodes import AuditFinding, finding
 from casetrail.core.history import Change, Commit
 from casetrail.core.verdicts import Verdict
@@ -17,6 +17,7 @@ from casetrail.core.verdicts import Verdict
 CASE_PATH = re.compile(r"^cases/\d{4}/[^/]+\.md$")
 CLOCK_SKEW = timedelta(minutes=10)
 CLOSED = "closed"
+DESTROYED = destruction.DESTROYED
 
 
 @dataclass(frozen=True)
@@ -33,15 +34,18 @@ class History:
     backdate_days: int = 14
     assignment_by_merge: bool = False  # policy audit.assignment_approval: merge
     refused: Mapping[str, str] = field(default_factory=dict)  # schema/ changes not honoured
+    cooling_off_days: int = destruction.DEFAULT_COOLING_OFF_DAYS  # policy destruction.*
 
 
-def settings(policy: Mapping[str, Any]) -> tuple[int, bool]:
-    """The policy's `audit:` settings: backdate warning days, assignments approved by merge."""
+def settings(policy: Mapping[str, Any]) -> tuple[int, bool, int]:
+    """The policy's settings the audit reads: backdate warning days, assignments approved by
+    merge, and the destruction cooling-off period."""
     given = policy.get("audit")
     given = given if isinstance(given, dict) else {}
     days = given.get("backdate_warning_days")
     days = days if isinstance(days, int) and days > 0 else 14
-    return days, given.get("assignment_approval") == "merge"
+    by_merge = given.get("assignment_approval") == "merge"
+    return days, by_merge, destruction.cooling_off_days(policy)
 
 
 def trust_root_history(
@@ -116,6 +120,8 @@ def dated_entries(data: History) -> Iterator[AuditFinding]:
         for change in commit.changes:
             if not is_case(change.new_path) or change.new_blob is None:
                 continue
+            if data.facts(change.new_blob).status == DESTROYED:
+                continue  # a tombstone copies dates recorded elsewhere; CT850 judges it
             added = (
                 data.facts(change.new_blob).event_counts()
                 - data.facts(change.old_blob).event_counts()
@@ -196,7 +202,15 @@ def case_transitions(data: History, order: Mapping[str, int]) -> Iterator[AuditF
             before, after = data.facts(old).status, data.facts(new).status
             if data.assignment_by_merge:
                 yield from _assignments(data, commit, change)
-            if after == CLOSED and before != CLOSED:
+            if before == DESTROYED:
+                if new != old:
+                    yield auditdestruction.tombstone_changed(commit, change)
+            elif after == DESTROYED:
+                writer = _writer(data, commit, change, by_id, on_line, order)
+                yield from auditdestruction.destruction_findings(
+                    data, commit, change, writer, line, data.cooling_off_days
+                )
+            elif after == CLOSED and before != CLOSED:
                 yield from _closure(data, commit, change, by_id, on_line, order)
             elif before == CLOSED and (new is None or change.old_blob != change.new_blob):
                 problem = _closed_change(data, commit, data.content(old), data.content(new), change)
@@ -209,6 +223,24 @@ def case_transitions(data: History, order: Mapping[str, int]) -> Iterator[AuditF
                         "a closed case changes only through `casetrail reopen` (a supervisor) "
                         "or the records office's retention actions",
                     )
+
+
+def _writer(
+    data: History,
+    commit: Commit,
+    change: Change,
+    by_id: Mapping[str, Commit],
+    on_line: set[str],
+    order: Mapping[str, int],
+) -> Commit:
+    """The commit that wrote a tombstone: `commit` itself, or for a merge the branch commit
+    that turned the case into it."""
+    if not commit.is_merge:
+        return commit
+    for branch_commit, step in reversed(_touching(by_id, commit, change.path, on_line, order)):
+        if data.facts(step.new_blob).status == DESTROYED:
+            return branch_commit
+    return commit
 
 
 def _closure(

@@ -45,6 +45,12 @@ CODES: dict[str, tuple[str, str, Severity]] = {
         Severity.ERROR,
     ),
     "CT820": ("closed-case-changed", "closed case changed afterwards", Severity.ERROR),
+    "CT850": (
+        "destruction-not-approved",
+        "case destroyed without an approved, cooled-off destruction list",
+        Severity.ERROR,
+    ),
+    "CT851": ("tombstone-changed", "a destroyed case's tombstone changed", Severity.ERROR),
     "CT830": ("entry-after-commit", "entry dated after the commit that wrote it", Severity.ERROR),
     "CT831": (
         "entry-long-before-commit",

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from casetrail.core import destruction, recipients, sla, validation
 from casetrail.core import document as doc
-from casetrail.core import recipients, sla, validation
 from casetrail.core.case import Case
 from casetrail.core.config import Policy, Roster
 from casetrail.core.diagnostics import Diagnostic, Finding, JsonPath, Severity
-from casetrail.core.rules import RULES, files
+from casetrail.core.rules import RULES, files, tombstones
 from casetrail.core.rules.base import AttachmentScan, CaseContext, CaseSummary, TreeContext
 
 
@@ -58,6 +58,9 @@ def check_parsed(
     if document is None:
         return FileResult(path, tuple(locate(path, f, None) for f in findings))
     metadata = document.front_matter
+    if destruction.is_tombstone(metadata):  # a destroyed case: its record, nothing to check more
+        findings.extend(tombstones.findings(path, document))
+        return FileResult(path, tuple(locate(path, f, document) for f in findings))
     if not config.fast_check(metadata):
         precise = list(validation.precise_findings(config.case_schema, metadata))
         # The two validators must agree; if only the fast one objects, still refuse the file.

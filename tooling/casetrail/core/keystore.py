@@ -216,6 +216,8 @@ class KeyStore(Protocol):
 
     def verify_log(self) -> LogCheck: ...
 
+    def log_head(self) -> str: ...
+
 
 # --- the change log --------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ class Intake:
     registered_by: str
     reason: str
     due: dict[str, str] | None = None  # targets computed at registration, with their calendar
+    case_key: str | None = None  # the per-case key's recipient, when the policy asks for one
 
 
 def _quote(text: str) -> str:
@@ -51,6 +52,7 @@ def front_matter(intake: Intake) -> str:
             f"    to: {intake.priority}",
             f"    reason: {_quote(intake.reason)}",
             *_due_lines(intake.due or {}),
+            *([f"case_key: {intake.case_key}"] if intake.case_key else []),
             "---",
             "",
         ]

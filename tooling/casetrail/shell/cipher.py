@@ -60,6 +60,18 @@ def recipient(text: str) -> object:
         raise CipherError(f"not a valid age recipient: {text[:24]}...") from None
 
 
+def public_of(identity: object) -> str:
+    """The age recipient of an X25519 identity (a per-case key is checked against its case)."""
+    return str(identity.to_public())  # type: ignore[attr-defined]
+
+
+def throwaway_recipient() -> str:
+    """The recipient of a fresh key nobody keeps (a dry run shows what a case would look like)."""
+    import pyrage
+
+    return str(pyrage.x25519.Identity.generate().to_public())
+
+
 def _recipients(keys: Iterable[str]) -> list[object]:
     parsed = [recipient(r) for r in sorted(set(keys))]
     if not parsed:

@@ -666,6 +666,14 @@ class DirectoryKeyStore:
                 _close(cases)
         return found
 
+    def log_head(self) -> str:
+        """`N entries, sha256 <hash of the last line>`: what a signed record (a destruction
+        certificate) quotes to anchor the log, so that a later rewrite of it shows."""
+        with self._session(change=False) as root:
+            lines, _ = ks.split_log(self._log(root))
+        last = ks.line_hash(lines[-1]) if lines else ks.GENESIS
+        return f"{len(lines)} entries, sha256 {last}"
+
     def verify_log(self) -> LogCheck:
         with self._session(change=False) as root:
             return ks.verify(self._log(root), _read(root, HEAD, 4096, "log.head"))

@@ -74,7 +74,9 @@ class Trail:
     def by_id(self) -> dict[str, Commit]:
         return {c.id: c for c in self.commits}
 
-    def history(self, backdate_days: int, assignment_by_merge: bool) -> audit.History:
+    def history(
+        self, backdate_days: int, assignment_by_merge: bool, cooling_off_days: int
+    ) -> audit.History:
         return audit.History(
             self.commits,
             self.head,
@@ -86,6 +88,7 @@ class Trail:
             backdate_days,
             assignment_by_merge,
             self.judged.refused,
+            cooling_off_days,
         )
 
 

@@ -13,6 +13,7 @@ from casetrail.core.rules import (  # noqa: F401  (imported to register)
     privacy,
     sections,
     status,
+    tombstones,
 )
 from casetrail.core.rules.registry import RULES
 

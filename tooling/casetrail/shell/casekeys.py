@@ -1,0 +1,171 @@
+"""Per-case keys in use: find the office's key store, give a case its key, open a case with it,
+and keep the key's wrappers in step with who the policy says may read the case.
+
+A case with `case_key` in its front matter is encrypted to that key only. Reading it first
+unwraps the key's private half from the key store with the reader's own identities; the key
+lives in memory for the command and is never written anywhere. Who holds a wrapper follows
+core/recipients.py's `case_readers`, so a reassignment, a closure or a departure changes
+wrappers in the store and never the ciphertext in git.
+
+Where the store is: $CASETRAIL_KEY_STORE, else `git config casetrail.keyStore` (a folder, local
+or on a shared drive). The office's policy (`key_store.per_case_keys`) decides whether new cases
+get a key; each machine only says where the store is.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from casetrail.core import keystore as ks
+from casetrail.core import recipients
+from casetrail.core.case import Case
+from casetrail.core.config import Policy, Roster
+from casetrail.shell import cipher, git
+from casetrail.shell.keystore_dir import DirectoryKeyStore
+
+STORE_VARIABLE = "CASETRAIL_KEY_STORE"
+GIT_SETTING = "casetrail.keyStore"
+HOW_TO_CONFIGURE = (
+    f"set {STORE_VARIABLE} to the key store's folder, or run "
+    f"`git config {GIT_SETTING} FOLDER` in the records repository"
+)
+
+
+class CaseKeyError(Exception):
+    """A per-case key could not be used; the message says why and what to do (never a key)."""
+
+
+def location(root: Path | None = None) -> Path | None:
+    """The key store folder this machine names, or None."""
+    given = os.environ.get(STORE_VARIABLE, "").strip()
+    if given:
+        return Path(given).expanduser()
+    where = root if root is not None else Path.cwd()
+    try:
+        value = git.config_value(where, GIT_SETTING)
+    except OSError:  # no such folder: no setting
+        return None
+    return Path(value).expanduser() if value else None
+
+
+def open_store(root: Path | None = None, why: str = "") -> DirectoryKeyStore:
+    """The configured store, or a CaseKeyError that says how to configure one."""
+    found = location(root)
+    if found is None:
+        raise CaseKeyError(f"{why}no key store is configured here; {HOW_TO_CONFIGURE}")
+    return DirectoryKeyStore(found)
+
+
+def uses_key(case: Case | Mapping[str, Any]) -> str | None:
+    """The case's per-case recipient, if it has one."""
+    data = case.data if isinstance(case, Case) else case
+    key = data.get(recipients.CASE_KEY)
+    return key if isinstance(key, str) else None
+
+
+def _split_escrow(readers: Mapping[str, str]) -> tuple[dict[str, str], tuple[str, str]]:
+    people = {h: k for h, k in readers.items() if not ks.is_escrow(h)}
+    escrows = sorted((h[len(ks.ESCROW_PREFIX) :], k) for h, k in readers.items() if ks.is_escrow(h))
+    if not escrows:
+        raise CaseKeyError(
+            "the roster has no active escrow key; a per-case key must be wrapped to one, so "
+            "that no case is lost with a person"
+        )
+    return people, escrows[0]
+
+
+def create(
+    store: DirectoryKeyStore, case_id: str, readers: Mapping[str, str], actor: str, at: datetime
+) -> str:
+    """A new per-case key for `case_id`, wrapped to `readers` (escrow included); its recipient."""
+    people, escrow = _split_escrow(readers)
+    try:
+        return store.create(case_id, people, escrow, actor, at)
+    except ks.KeyStoreError as error:
+        raise CaseKeyError(f"key store {store.root}: {error}") from None
+
+
+_unwrapped: dict[tuple[str, str], object] = {}  # (store, case) -> identity, for this process
+
+
+def with_case_key(ring: cipher.Keyring, case: Case | Mapping[str, Any]) -> cipher.Keyring:
+    """`ring` plus the case's per-case identity, unwrapped from the store with `ring`'s
+    identities; `ring` itself for a case without a per-case key or when it holds no key (the
+    decryption then says what is missing)."""
+    key = uses_key(case)
+    if key is None or not ring:
+        return ring
+    data = case.data if isinstance(case, Case) else case
+    case_id = str(data.get("id", ""))
+    store = open_store(why=f"case {case_id} is encrypted to a per-case key, but ")
+    cached = _unwrapped.get((str(store.root), case_id))
+    if cached is None:
+        try:
+            secret = store.unwrap(case_id, ring.identities)
+        except ks.KeyStoreError as error:
+            raise CaseKeyError(f"key store {store.root}: {error}") from None
+        parsed = cipher.load_identities(secret, f"the per-case key of {case_id}")
+        del secret
+        if len(parsed) != 1 or cipher.public_of(parsed[0]) != key:
+            raise CaseKeyError(
+                f"case {case_id}: the key store's key is not the one the case names "
+                "(case_key); refusing to use it"
+            )
+        cached = _unwrapped[(str(store.root), case_id)] = parsed[0]
+    label = f"per-case key of {case_id} from {store.root}"
+    return replace(ring, identities=[cached, *ring.identities], sources=(*ring.sources, label))
+
+
+@dataclass(frozen=True, slots=True)
+class Sync:
+    """What a sync changed in the store: readers given a wrapper, and readers whose wrapper was
+    removed."""
+
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+
+    def words(self, case_id: str) -> str:
+        parts = [f"wrapped to {', '.join(self.added)}"] if self.added else []
+        parts += [f"unwrapped from {', '.join(self.removed)}"] if self.removed else []
+        return f"case {case_id}'s key: " + "; ".join(parts) if parts else ""
+
+
+def wanted_readers(case: Case, policy: Policy, roster: Roster) -> dict[str, str]:
+    return recipients.case_readers(case, policy, roster)
+
+
+def sync(
+    store: DirectoryKeyStore,
+    case: Case,
+    policy: Policy,
+    roster: Roster,
+    ring: cipher.Keyring,
+    actor: str,
+    at: datetime,
+) -> Sync:
+    """Make the store's wrappers of the case's key match the policy: wrap to readers who lack
+    one (needs `ring` to unwrap the key), remove the wrappers of everyone else. A new escrow
+    key is wrapped before an old one is removed, so the case never loses its escrow."""
+    wanted = wanted_readers(case, policy, roster)
+    try:
+        present = set(store.readers(case.id))
+        missing = sorted(set(wanted) - present, key=lambda h: (not ks.is_escrow(h), h))
+        if missing and not ring:
+            raise CaseKeyError(
+                f"case {case.id}: {', '.join(missing)} must be given the case's key, which "
+                "needs a key that can unwrap it; give one with -i FILE or "
+                "$CASETRAIL_AGE_KEY_FILE"
+            )
+        for holder in missing:
+            store.wrap(case.id, holder, wanted[holder], ring.identities, actor, at)
+        extra = sorted(present - set(wanted))
+        for holder in extra:
+            store.remove(case.id, holder, actor, at)
+    except ks.KeyStoreError as error:
+        raise CaseKeyError(f"key store {store.root}: {error}") from None
+    return Sync(tuple(missing), tuple(extra))

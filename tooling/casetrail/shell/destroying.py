@@ -1,0 +1,190 @@
+"""Executing a destruction list across the two places a case lives: the key store (outside git)
+and the records repository. Pure rules are in core/destruction.py; this module does the I/O.
+
+A crash can stop `destroy execute` between the key store and the repository, so it keeps an
+intent journal, `.git/casetrail/destroying/<LIST>.json`, written before anything changes and
+removed only after the commit:
+
+1. journal (who executes, when: a re-run reuses both, so the record does not change);
+2. erase each case's per-case key (idempotent: a re-run finds it erased);
+3. write each tombstone, remove each case's documents, write the certificate;
+4. commit those paths (signed as the records officer's git is set up to sign);
+5. remove the journal.
+
+While a journal exists, its cases are *being destroyed*: `keys status`, `destroy status`,
+`check` and the site say so, and reading such a case is refused with the command that finishes
+the job. So a case never silently claims to be readable after its key is gone, and a tombstone
+is never committed while its key still exists (the commit comes after every erasure).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from casetrail.core import destruction, history
+from casetrail.shell import git, repo
+
+JOURNALS = "casetrail/destroying"
+
+
+class DestroyError(Exception):
+    """A refused or failed execution; the message says what to do."""
+
+
+def _journal_dir(root: Path) -> Path:
+    return git.git_dir(root) / JOURNALS
+
+
+def journal_path(root: Path, list_id: str) -> Path:
+    return _journal_dir(root) / f"{destruction.check_list_id(list_id)}.json"
+
+
+def read_journal(root: Path, list_id: str) -> dict[str, Any] | None:
+    path = journal_path(root, list_id)
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        raise DestroyError(
+            f"{path}: the journal of an interrupted execution is unreadable"
+        ) from None
+    return value if isinstance(value, dict) else None
+
+
+def write_journal(root: Path, list_id: str, record: dict[str, Any]) -> None:
+    path = journal_path(root, list_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.write_bytes(b"")  # atomic_write keeps an existing file's mode
+    repo.atomic_write(path, (json.dumps(record, indent=2, sort_keys=True) + "\n").encode())
+
+
+def remove_journal(root: Path, list_id: str) -> None:
+    journal_path(root, list_id).unlink(missing_ok=True)
+
+
+def interrupted(root: Path) -> dict[str, str]:
+    """Cases of executions that stopped half-way: case id -> list id."""
+    try:
+        folder = _journal_dir(root)
+    except git.GitError:
+        return {}
+    found: dict[str, str] = {}
+    for path in sorted(folder.glob("DL-*.json")) if folder.is_dir() else []:
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        for case_id in record.get("cases", []) if isinstance(record, dict) else []:
+            if isinstance(case_id, str):
+                found[case_id] = path.stem
+    return found
+
+
+# --- approval from history ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """The list as committed, and the commit that brought it to main's line."""
+
+    value: destruction.DestructionList
+    text: bytes
+    commit: str | None  # None: not on HEAD's first-parent line
+
+
+def committed_list(root: Path, list_id: str) -> Found:
+    rel = destruction.list_path(list_id)
+    text = git.read_objects(root, [f"HEAD:{rel}"]).get(f"HEAD:{rel}")
+    if text is None:
+        raise DestroyError(
+            f"{rel} is not committed on this branch: propose it with `casetrail destroy propose`, "
+            "commit it on a branch and have a supervisor merge it"
+        )
+    try:
+        value = destruction.parse_list(text.decode("utf-8"), rel)
+    except (destruction.DestructionError, UnicodeDecodeError) as error:
+        raise DestroyError(str(error)) from None
+    changes = git.first_parent_commits(root, "HEAD", rel)
+    if len(changes) > 1:
+        raise DestroyError(
+            f"{rel} changed on main after it was first merged ({changes[1][:12]}); an approved "
+            "list is never edited: propose a new one"
+        )
+    return Found(value, text, changes[0] if changes else None)
+
+
+def approval_of(root: Path, found: Found) -> tuple[destruction.Approval | None, bool, str]:
+    """The signed merge that brought the list to main (its verified signer, and whether they
+    were a supervisor by the roster their merge was judged by), or why there is none."""
+    from casetrail.core import signers
+    from casetrail.shell import trail
+
+    if found.commit is None:
+        return None, False, ""
+    run = trail.run_audit(root)
+    try:
+        commit = run.trail.by_id.get(found.commit)
+        if commit is None or not commit.is_merge:
+            return None, False, "it reached main without a merge"
+        verdict = run.trail.verdicts.get(found.commit)
+        if verdict is None or not verdict.good or verdict.signer is None:
+            return None, False, "the merge that brought it has no verified signature"
+        roles = signers.roles(run.trail.parent_roster(found.commit), verdict.signer)
+        at = commit.committer_time
+        return destruction.Approval(found.commit, verdict.signer, at), "supervisor" in roles, ""
+    finally:
+        run.trail.reader.close()
+
+
+# --- the changes in the work tree --------------------------------------------------------------
+
+
+def documents_folder(root: Path, rel: str) -> Path:
+    return (root / rel).with_suffix("")
+
+
+def remove_documents(root: Path, rel: str) -> int:
+    """Delete a case's document folder; the number of files it held."""
+    folder = documents_folder(root, rel)
+    if folder.is_symlink():
+        raise DestroyError(f"{folder}: a link where the case's documents should be; refusing")
+    if not folder.is_dir():
+        return 0
+    count = sum(1 for p in folder.rglob("*") if p.is_file())
+    shutil.rmtree(folder)
+    return count
+
+
+def commit(root: Path, paths: list[str], message: str, when: str) -> bool:
+    """Commit exactly `paths` (additions, changes, deletions), dated `when` (the execution's
+    recorded moment, so the record and the commit agree); False if nothing changed."""
+    env = {**os.environ, "GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when}
+    git.run_with(root, ["add", "-A", "--", *paths], env)
+    staged = git.run_with(root, ["diff", "--cached", "--name-only", "--", *paths], env)
+    if not staged.strip():
+        return False
+    git.run_with(root, ["commit", "-q", "-m", message, "--", *paths], env)
+    return True
+
+
+def head_has(root: Path, rel: str) -> bytes | None:
+    return git.read_objects(root, [f"HEAD:{rel}"]).get(f"HEAD:{rel}")
+
+
+def lists_in(root: Path) -> Iterator[str]:
+    folder = root / destruction.LISTS_DIR
+    for path in sorted(folder.glob("DL-*.yaml")) if folder.is_dir() else []:
+        if destruction.LIST_ID.match(path.stem):
+            yield path.stem
+
+
+def is_commit_id(value: str) -> bool:
+    return history.is_commit_id(value)
