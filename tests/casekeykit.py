@@ -104,3 +104,28 @@ def store_readers(store: Path, case_id: str) -> tuple[str, ...]:
 
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text)
+
+
+def fork_keyed(kit: History, store: Path, folder: Path) -> tuple[History, Path]:
+    """An independent copy of a keyed office: the history and its own copy of the store."""
+    import shutil
+
+    copy = kit.fork(folder)
+    copied = folder / "keystore"
+    shutil.copytree(store, copied, symlinks=True)
+    copy.git("config", "casetrail.keyStore", str(copied))
+    return copy, copied
+
+
+def closed_case(kit: History, case_type: str = "inquiry") -> str:
+    """A case registered by amartin with its parties written, handled by bkoch, closed by the
+    records office on a branch and approved by fweber's signed merge."""
+    cid = kit.register(case_type=case_type)
+    kit.ok("section", "set", cid, "Parties", stdin=SECRET.encode() + b"\n")
+    kit.commit("amartin", f"Parties of {cid}")
+    kit.assign(cid, "bkoch")
+    kit.branch(f"close-{cid}")
+    kit.request_closure(cid, "bkoch")
+    kit.close(cid, "fweber")
+    kit.merge("fweber", f"close-{cid}", message=f"Approve closure of {cid}")
+    return cid

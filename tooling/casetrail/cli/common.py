@@ -169,10 +169,25 @@ def load_case(office: Office, rel: str) -> Loaded:
 
     data, size = repo.read_case(office.root, rel)
     parsed, findings = document.parse(data, size)
+    if parsed is not None:
+        refuse_tombstone(rel, parsed)
     result = engine.check_parsed(rel, parsed, findings, office.config)
     _refuse_errors(result.diagnostics, f"{rel} has errors; fix them first (casetrail check {rel})")
     assert parsed is not None  # no errors, so it parsed
     return Loaded(rel, data, parsed, Case(parsed.front_matter), result.diagnostics)
+
+
+def refuse_tombstone(rel: str, parsed: CaseDocument) -> None:
+    """A destroyed case's tombstone is a record of its destruction, not a case to work on."""
+    from casetrail.core import destruction
+
+    if destruction.is_tombstone(parsed.front_matter):
+        record = parsed.front_matter.get("destruction") or {}
+        listed = record.get("list", "?") if isinstance(record, dict) else "?"
+        raise UserError(
+            f"{rel} was destroyed (destruction list {listed}); only its tombstone remains: "
+            f"`casetrail show` prints it"
+        )
 
 
 def _refuse_errors(diagnostics: tuple[Diagnostic, ...], message: str) -> None:

@@ -138,12 +138,14 @@ def rekey(
 def _one(where: Office, rel: str, ring: Keyring, dry_run: bool) -> Outcome:
     """Re-encrypt one case: a line for the user (empty when it was already current), the counts
     of re-encrypted sections and documents, and whether it failed."""
-    from casetrail.core import document
+    from casetrail.core import destruction, document
     from casetrail.core.case import Case
     from casetrail.shell import cipher, repo
 
     data, size = repo.read_case(where.root, rel)
     parsed, _ = document.parse(data, size)
+    if parsed is not None and destruction.is_tombstone(parsed.front_matter):
+        return "", 0, 0, False, []  # destroyed: nothing is encrypted any more
     if parsed is None or not where.config.fast_check(parsed.front_matter):
         return f"{rel}: not a valid case; skipped (casetrail check {rel})", 0, 0, True, []
     case = Case(parsed.front_matter)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from casetrail.cli.common import Office, case_path, office
+from casetrail.cli.common import Office, case_path, office, refuse_tombstone
 from casetrail.cli.main import UserError
 from casetrail.cli.sealing import (
     IDENTITY_OPTION,
@@ -37,6 +37,19 @@ if TYPE_CHECKING:
 MAX_SECTION_BYTES = 512 * 1024  # a section's text; the case file itself is capped at 1 MiB
 
 
+def _tombstone(where: Office, ref: str) -> str | None:
+    """The text of a destroyed case's tombstone (nothing in it is sensitive), or None."""
+    from casetrail.core import destruction, document
+    from casetrail.shell import repo
+
+    rel = case_path(where.root, ref)
+    data, size = repo.read_case(where.root, rel)
+    parsed, _ = document.parse(data, size)
+    if parsed is None or not destruction.is_tombstone(parsed.front_matter):
+        return None
+    return parsed.text
+
+
 def _read(where: Office, ref: str) -> tuple[str, CaseDocument, Case]:
     """The case as it is on disk, parsed; findings other than a broken file do not stop a
     reader (a case waiting for `rekey` must still be readable)."""
@@ -47,6 +60,8 @@ def _read(where: Office, ref: str) -> tuple[str, CaseDocument, Case]:
     rel = case_path(where.root, ref)
     data, size = repo.read_case(where.root, rel)
     parsed, _ = document.parse(data, size)
+    if parsed is not None:
+        refuse_tombstone(rel, parsed)
     if parsed is None or not where.config.fast_check(parsed.front_matter):
         raise UserError(f"{rel} cannot be read as a case; run casetrail check {rel}")
     case = Case(parsed.front_matter)
@@ -95,6 +110,12 @@ def show(
     """Print a case, a section or a document. Without --decrypt each encrypted section shows
     only as "encrypted for N recipients"; with it, the plaintext goes to standard output."""
     where = office(ctx)
+    tomb = _tombstone(where, case)
+    if tomb is not None:
+        if attachment is not None or section_title is not None or decrypt:
+            raise UserError(f"{case} was destroyed: it has no sections or documents any more")
+        click.echo(tomb, nl=False)
+        return 0
     rel, parsed, loaded = _read(where, case)
     if attachment is not None:
         return _show_attachment(where, rel, loaded, attachment, decrypt, identity)

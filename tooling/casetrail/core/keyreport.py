@@ -91,7 +91,10 @@ def rows(
     for case_id in sorted(set(destroyed)):
         seen.add(case_id)
         entry = held.get(case_id)
-        if entry is not None and entry.recipient is not None:
+        if case_id in halted:  # a tombstone written but not yet committed
+            note = f"run `casetrail destroy execute {halted[case_id]}`"
+            out.append(Row(case_id, BEING_DESTROYED, note=note))
+        elif entry is not None and entry.recipient is not None:
             out.append(Row(case_id, NOT_SHREDDED, entry.readers, note="erase it"))
         else:
             out.append(Row(case_id, DESTROYED))

@@ -108,6 +108,14 @@ def with_case_key(ring: cipher.Keyring, case: Case | Mapping[str, Any]) -> ciphe
         try:
             secret = store.unwrap(case_id, ring.identities)
         except ks.KeyStoreError as error:
+            from casetrail.shell import destroying
+
+            halted = destroying.interrupted(Path.cwd()).get(case_id)
+            if halted is not None:
+                raise CaseKeyError(
+                    f"case {case_id} is being destroyed: the execution of {halted} was "
+                    f"interrupted; finish it with `casetrail destroy execute {halted}`"
+                ) from None
             raise CaseKeyError(f"key store {store.root}: {error}") from None
         parsed = cipher.load_identities(secret, f"the per-case key of {case_id}")
         del secret
