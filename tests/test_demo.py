@@ -17,6 +17,7 @@ import frontmatter
 import pytest
 
 from casetrail.core import demoplan
+from casetrail.shell.keysource import KeySource
 from conftest import PROJECT
 
 pytestmark = pytest.mark.slow
@@ -69,18 +70,25 @@ def test_the_office_is_clean_and_its_site_builds(office: Path) -> None:
     assert set(log.split()) == {"G"}, Counter(log.split())
     merges = subprocess.run(["git", "log", "--merges", "--format=%s", "main"], cwd=records,
                             capture_output=True, text=True, check=True).stdout.splitlines()  # fmt: skip
-    assert len(merges) >= 30 and all(m.startswith("Approve the closure of ") for m in merges)
+    destruction = f"Approve destruction list {demoplan.DESTRUCTION_LIST}"
+    assert len(merges) >= 30 and destruction in merges
+    assert all(m.startswith("Approve the closure of ") for m in merges if m != destruction)
+
+
+def _files(office: Path) -> list[dict[str, object]]:
+    """Every case file's front matter, read with python-frontmatter (not casetrail's reader)."""
+    return [frontmatter.load(str(p)).metadata for p in sorted((office / "records" / "cases").glob("*/*.md"))]  # fmt: skip
 
 
 def _cases(office: Path) -> list[dict[str, object]]:
-    """Every case's front matter, read with python-frontmatter (not casetrail's reader)."""
-    return [frontmatter.load(str(p)).metadata for p in sorted((office / "records" / "cases").glob("*/*.md"))]  # fmt: skip
+    """The cases that are not destroyed."""
+    return [c for c in _files(office) if c["schema"] == "casetrail-case/1"]
 
 
 def test_the_story_has_what_the_issue_asks_for(office: Path) -> None:
     cases = _cases(office)
     statuses = Counter(str(c["status"]) for c in cases)
-    assert len(cases) == demoplan.CASES + len(demoplan.ARCHIVED)
+    assert len(_files(office)) == demoplan.CASES + len(demoplan.ARCHIVED)
     assert statuses["closed"] >= 30 and sum(statuses.values()) - statuses["closed"] >= 5
     assert any(c.get("reopenings") for c in cases)
     assert any(c.get("attachments") for c in cases)
@@ -94,12 +102,15 @@ def test_the_story_has_what_the_issue_asks_for(office: Path) -> None:
         for c in cases
         for a in c["assignments"]  # type: ignore[attr-defined]
     )
-    today = demoplan.AS_OF.date()
-    assert any(
-        c["status"] == "closed" and date.fromisoformat(str(c["retention"]["until"])) <= today  # type: ignore[index]
-        for c in cases
-    )
-    registered = sorted(str(c["registered_at"])[:10] for c in cases)
+    # The three 2024 inquiries came due and were destroyed: tombstones, keys erased, certified.
+    tombstones = [c for c in _files(office) if c["schema"] == "casetrail-tombstone/1"]
+    assert len(tombstones) == len(demoplan.ARCHIVED)
+    assert {str(t["id"])[:4] for t in tombstones} == {"2024"}
+    assert all(t["destruction"]["key"] == "erased" for t in tombstones)  # type: ignore[index]
+    certificate = office / "records" / "retention" / "certificates"
+    assert (certificate / f"{demoplan.DESTRUCTION_LIST}.yaml").is_file()
+    assert all(c.get("case_key") for c in cases)  # every case of the demo has its own key
+    registered = sorted(str(c["registered_at"])[:10] for c in _files(office))
     assert len({r[:7] for r in registered if r >= "2026"}) >= 3  # spread over three months
 
 
@@ -126,7 +137,13 @@ def test_figures_match_counts_made_from_the_story(office: Path) -> None:
         if step.message.startswith("Register"):
             args = step.commands[0].args
             received[step.case] = datetime.fromisoformat(args[args.index("--received-at") + 1])
-    assessed = {s.case: s.at for s in steps if s.message.startswith("Assess")}
+    # The archived inquiries (numbered after the story's cases) were destroyed: the site's
+    # figures are of the records the office still holds.
+    assessed = {
+        s.case: s.at
+        for s in steps
+        if s.message.startswith("Assess") and s.case is not None and s.case < demoplan.CASES
+    }
     met = sum(1 for n, at in assessed.items() if at <= _one_business_day(received[n]))
     late = len(assessed) - met
     sla = " ".join((office / "site" / "sla" / "index.html").read_text().split())
@@ -193,3 +210,58 @@ def test_it_never_deletes_a_folder_it_did_not_make(tmp_path: Path) -> None:
     refused = casetrail("demo", str(mine))
     assert refused.returncode == 2 and "not a demo office" in refused.stderr
     assert (mine / "thesis.txt").read_text() == "not a demo"
+
+
+def test_no_demo_identity_reads_a_destroyed_case_in_any_commit(office: Path) -> None:
+    """The demo's destruction is real: every version of the destroyed inquiries in the whole
+    history stays sealed to every demo identity, people and escrow, through the demo's store;
+    while an open case's parties are readable by its escrow (so the test can fail)."""
+    from casekeykit import IDENTITIES
+    from casetrail.core import document, envelope
+    from casetrail.shell import casekeys, cipher
+
+    records, store = office / "records", office / "keystore"
+    assert store.is_dir()
+    casekeys.use_repository(records)  # its git config names the demo's store
+    rings = {
+        name: cipher.keyring([cipher_source(office / "keys" / f"{name}.agekey")])
+        for name in IDENTITIES
+    }
+    tombstones = sorted(p for p in (records / "cases" / "2024").glob("*.md"))
+    assert len(tombstones) == len(demoplan.ARCHIVED)
+    opened = 0
+    for path in tombstones:
+        rel = path.relative_to(records).as_posix()
+        commits = subprocess.run(["git", "log", "--all", "--format=%H", "--", rel], cwd=records,
+                                 capture_output=True, text=True, check=True).stdout.split()  # fmt: skip
+        assert len(commits) >= 5
+        for commit in commits:
+            data = subprocess.run(["git", "show", f"{commit}:{rel}"], cwd=records,
+                                  capture_output=True, check=True).stdout  # fmt: skip
+            parsed, _ = document.parse(data)
+            assert parsed is not None
+            for section in parsed.sections:
+                if not envelope.looks_armored(section.body):
+                    continue
+                for ring in rings.values():
+                    try:
+                        with_key = casekeys.with_case_key(ring, parsed.front_matter)
+                    except casekeys.CaseKeyError:
+                        with_key = ring
+                    with pytest.raises(cipher.CipherError):
+                        cipher.decrypt_section(
+                            section.body.strip(), with_key, path.stem, section.title
+                        )
+                    opened += 1
+    assert opened >= len(demoplan.ARCHIVED) * len(IDENTITIES) * 4
+    alive = next(iter(sorted((records / "cases" / "2026").glob("*.md"))))
+    parsed, _ = document.parse(alive.read_bytes())
+    assert parsed is not None
+    parties = parsed.section("Parties")
+    assert parties is not None
+    ring = casekeys.with_case_key(rings["escrow"], parsed.front_matter)
+    assert cipher.decrypt_section(parties.body.strip(), ring, alive.stem, "Parties").text
+
+
+def cipher_source(path: Path) -> KeySource:
+    return KeySource(path.name, path.read_bytes())

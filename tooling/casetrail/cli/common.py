@@ -143,9 +143,10 @@ class Office:
 
 
 def office(ctx: click.Context) -> Office:
-    from casetrail.shell import calendars, index
+    from casetrail.shell import calendars, casekeys, index
 
     root = repository_root(ctx)
+    casekeys.use_repository(root)
     config, _ = index.load_config(root)
     return Office(root, config, calendars.load(config.policy.raw["calendar"]))
 

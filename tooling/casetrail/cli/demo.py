@@ -151,8 +151,10 @@ def clock(moment: str) -> Iterator[None]:
 
 def play(office: Office, step: Step) -> None:
 
-    with clock(step.at.isoformat()):
-        if step.kind == "leave":
+    with clock(step.at.isoformat()), _acting(office, step):
+        if step.kind in ("propose", "approve", "execute"):
+            _destruction(office, step)
+        elif step.kind == "leave":
             _leave(office, step)
         elif step.kind == "reassign":
             _reassign(office, step)
@@ -164,6 +166,58 @@ def play(office: Office, step: Step) -> None:
             ran = [_command(office, step, command) for command in step.commands]
             if any(ran):
                 office.commit(_actor(office, step), _message(office, step))
+
+
+@contextlib.contextmanager
+def _acting(office: Office, step: Step) -> Iterator[None]:
+    """Each step runs with its actor's own demo age key, as in an office: a supervisor who
+    assigns a case unwraps its key with her key to give the new handler a wrapper."""
+    from casetrail.shell.keysource import FILE_VARIABLE
+
+    actor = step.actor if step.actor in office.people else ""
+    values = {FILE_VARIABLE: str(office.keys / f"{actor}.agekey")} if actor else {}
+    with _environment(values):
+        yield
+
+
+@contextlib.contextmanager
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _destruction(office: Office, step: Step) -> None:
+    """The records office proposes the list on a branch, a supervisor merges it, and after the
+    cooling-off period the records office executes it (casetrail commits that itself: its git
+    signs with the records officer's demo key)."""
+    from casetrail.core import demoplan
+
+    branch = f"destroy/{demoplan.DESTRUCTION_LIST}"
+    if step.kind == "propose":
+        office.git("switch", "-q", "-c", branch)
+        office.run(["destroy", "propose", "--by", step.actor])
+        office.commit(step.actor, step.message)
+        office.git("switch", "-q", "main")
+    elif step.kind == "approve":
+        office.merge(step.actor, branch, step.message)
+        office.git("branch", "-q", "-d", branch)
+    else:
+        _, identity = office._signed(step.actor)
+        signing = {"GIT_CONFIG_COUNT": "3", "GIT_CONFIG_KEY_0": "gpg.format",
+                   "GIT_CONFIG_VALUE_0": "ssh", "GIT_CONFIG_KEY_1": "user.signingkey",
+                   "GIT_CONFIG_VALUE_1": str(office.keys / f"{step.actor}.ssh"),
+                   "GIT_CONFIG_KEY_2": "commit.gpgsign", "GIT_CONFIG_VALUE_2": "true"}  # fmt: skip
+        with _environment({**office._git_env(), **identity, **signing}):
+            office.run(["destroy", "execute", demoplan.DESTRUCTION_LIST, "--by", step.actor])
+        office.commits += 1
 
 
 def _actor(office: Office, step: Step) -> str:
@@ -369,6 +423,12 @@ def _found(office: Office) -> None:
     (records / ".gitattributes").write_text(
         "\n".join([note, *gitdrivers.missing_attributes("")]) + "\n"
     )
+    # The records office keeps the per-case keys in a store outside the repository (in an
+    # office: a folder on a shared drive); every case of the demo gets its own key.
+    store = office.folder / "keystore"
+    store.mkdir()
+    policy = records / "schema" / "policy.yaml"
+    policy.write_text(policy.read_text().replace("per_case_keys: false", "per_case_keys: true", 1))
     roster = records / "schema" / "roster.yaml"  # the demo office opened earlier than 2026
     roster.write_text(roster.read_text().replace("2026-01-05", demoplan.OPENED.date().isoformat()))
     office.keys.mkdir()
@@ -380,6 +440,7 @@ def _found(office: Office) -> None:
     office.people = {h: (p.name, p.email) for h, p in config.roster.people.items()}
     with clock(demoplan.OPENED.isoformat()):
         office.git("init", "-q", "-b", "main")
+        office.git("config", "casetrail.keyStore", str(store))
         office.commit(demoplan.RECORDS, "Open the records repository: schema, roster, site")
         root = office.git("rev-parse", "HEAD").strip()
         policy = records / "schema" / "policy.yaml"

@@ -24,6 +24,14 @@ AS_OF = datetime(2026, 11, 23, 10, 0, tzinfo=ZONE)  # the Monday morning the fig
 CASES = 60
 SEED = 20261123
 ARCHIVED = (date(2024, 2, 12), date(2024, 3, 18), date(2024, 4, 22))  # inquiries, kept 2 years
+# Their retention ended in 2026: the records office proposes to destroy them, a supervisor
+# approves by merging, and after the 7-day cooling-off period the records office executes.
+DESTRUCTION = (
+    datetime(2026, 11, 9, 10, 0, tzinfo=ZONE),  # proposed
+    datetime(2026, 11, 9, 14, 30, tzinfo=ZONE),  # approved (merged)
+    datetime(2026, 11, 18, 10, 0, tzinfo=ZONE),  # executed
+)
+DESTRUCTION_LIST = "DL-2026-11-09-1"
 
 # Placeholders the runner resolves when the step runs.
 ID = "{id}"  # the case's id (known once `new` ran)
@@ -54,7 +62,7 @@ class Step:
     commands: tuple[Command, ...] = ()
     case: int | None = None  # the story's case number
     kind: str = "commit"  # commit; closure (close on a branch); merge (the supervisor's); leave;
-    # reassign
+    # reassign; propose, approve, execute (a destruction list)
     approver: str = ""  # closure and merge: the supervisor who approves by merging
 
 
@@ -113,6 +121,7 @@ def plan(seed: int = SEED, cases: int = CASES) -> list[Step]:
         effort = 3.0 if number in (REOPENED, RETURNED) else None
         steps += _case(story, rng, final, effort)
     steps += _leave()
+    steps += _destruction()
     ordered = sorted(enumerate(steps), key=lambda p: (p[1].at, p[0]))
     return [step for _, step in ordered]
 
@@ -123,6 +132,16 @@ def _leave() -> list[Step]:
     return [
         Step(notice, RECORDS, f"Roster: {who} away {first} to {last} ({reason})", kind="leave"),
         Step(later(notice, 4), "fweber", f"Reassign the open cases of {who}", kind="reassign"),
+    ]
+
+
+def _destruction() -> list[Step]:
+    proposed, approved, executed = DESTRUCTION
+    listed = DESTRUCTION_LIST
+    return [
+        Step(proposed, RECORDS, f"Propose destruction list {listed}", kind="propose"),
+        Step(approved, "gharris", f"Approve destruction list {listed}", kind="approve"),
+        Step(executed, RECORDS, f"Execute destruction list {listed}", kind="execute"),
     ]
 
 

@@ -40,12 +40,21 @@ class CaseKeyError(Exception):
     """A per-case key could not be used; the message says why and what to do (never a key)."""
 
 
+_repository: list[Path] = []  # the records repository of this command, once known
+
+
+def use_repository(root: Path) -> None:
+    """Read `casetrail.keyStore` from this repository (the one `--root` names), not from
+    wherever the command was started."""
+    _repository[:] = [root]
+
+
 def location(root: Path | None = None) -> Path | None:
     """The key store folder this machine names, or None."""
     given = os.environ.get(STORE_VARIABLE, "").strip()
     if given:
         return Path(given).expanduser()
-    where = root if root is not None else Path.cwd()
+    where = root or (_repository[0] if _repository else Path.cwd())
     try:
         value = git.config_value(where, GIT_SETTING)
     except OSError:  # no such folder: no setting
@@ -90,9 +99,6 @@ def create(
         raise CaseKeyError(f"key store {store.root}: {error}") from None
 
 
-_unwrapped: dict[tuple[str, str], object] = {}  # (store, case) -> identity, for this process
-
-
 def with_case_key(ring: cipher.Keyring, case: Case | Mapping[str, Any]) -> cipher.Keyring:
     """`ring` plus the case's per-case identity, unwrapped from the store with `ring`'s
     identities; `ring` itself for a case without a per-case key or when it holds no key (the
@@ -103,30 +109,30 @@ def with_case_key(ring: cipher.Keyring, case: Case | Mapping[str, Any]) -> ciphe
     data = case.data if isinstance(case, Case) else case
     case_id = str(data.get("id", ""))
     store = open_store(why=f"case {case_id} is encrypted to a per-case key, but ")
-    cached = _unwrapped.get((str(store.root), case_id))
-    if cached is None:
-        try:
-            secret = store.unwrap(case_id, ring.identities)
-        except ks.KeyStoreError as error:
-            from casetrail.shell import destroying
+    # Unwrapped on every use, never cached: a reader removed a moment ago must fail at once,
+    # even inside one process (the demo, the tests).
+    try:
+        secret = store.unwrap(case_id, ring.identities)
+    except ks.KeyStoreError as error:
+        from casetrail.shell import destroying
 
-            halted = destroying.interrupted(Path.cwd()).get(case_id)
-            if halted is not None:
-                raise CaseKeyError(
-                    f"case {case_id} is being destroyed: the execution of {halted} was "
-                    f"interrupted; finish it with `casetrail destroy execute {halted}`"
-                ) from None
-            raise CaseKeyError(f"key store {store.root}: {error}") from None
-        parsed = cipher.load_identities(secret, f"the per-case key of {case_id}")
-        del secret
-        if len(parsed) != 1 or cipher.public_of(parsed[0]) != key:
+        stopped = destroying.interrupted(_repository[0] if _repository else Path.cwd())
+        halted = stopped.get(case_id)
+        if halted is not None:
             raise CaseKeyError(
-                f"case {case_id}: the key store's key is not the one the case names "
-                "(case_key); refusing to use it"
-            )
-        cached = _unwrapped[(str(store.root), case_id)] = parsed[0]
+                f"case {case_id} is being destroyed: the execution of {halted} was "
+                f"interrupted; finish it with `casetrail destroy execute {halted}`"
+            ) from None
+        raise CaseKeyError(f"key store {store.root}: {error}") from None
+    parsed = cipher.load_identities(secret, f"the per-case key of {case_id}")
+    del secret
+    if len(parsed) != 1 or cipher.public_of(parsed[0]) != key:
+        raise CaseKeyError(
+            f"case {case_id}: the key store's key is not the one the case names "
+            "(case_key); refusing to use it"
+        )
     label = f"per-case key of {case_id} from {store.root}"
-    return replace(ring, identities=[cached, *ring.identities], sources=(*ring.sources, label))
+    return replace(ring, identities=[parsed[0], *ring.identities], sources=(*ring.sources, label))
 
 
 @dataclass(frozen=True, slots=True)

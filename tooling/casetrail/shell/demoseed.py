@@ -64,3 +64,15 @@ def random_bytes(purpose: bytes, n: int) -> bytes:
     for counter in range((n + 31) // 32):
         blocks.append(hmac.new(key, purpose + counter.to_bytes(4, "big"), hashlib.sha256).digest())
     return b"".join(blocks)[:n]
+
+
+_case_keys: set[str] = set()  # per-case recipients drawn from the seed in this process
+
+
+def allow_case_key(recipient: str) -> None:
+    """A per-case key the demo's store drew from the seed: as fictional as the demo's keys."""
+    _case_keys.add(recipient)
+
+
+def is_demo_recipient(recipient: str) -> bool:
+    return recipient in DEMO_RECIPIENTS or recipient in _case_keys

@@ -46,6 +46,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from casetrail.core import envelope, ids
 from casetrail.core import keystore as ks
@@ -197,6 +198,23 @@ def _parse_recipient(text: str, whose: str) -> object:
         return cipher.recipient(text)
     except cipher.CipherError:
         raise KeyStoreError(f"{whose}: not a valid age recipient") from None
+
+
+def _new_identity(case_id: str) -> Any:
+    """A fresh per-case identity; in the reproducible demo office (CASETRAIL_DEMO_SEED), one
+    drawn from the seed, so that the case files name the same key on every run. The demo's
+    store is as fictional as its keys: anyone with the seed can derive them."""
+    import pyrage
+
+    from casetrail.shell import agedeterministic, demoseed
+
+    if demoseed.seed() is None:
+        return pyrage.x25519.Identity.generate()
+    drawn = demoseed.random_bytes(b"casetrail-demo/case-key\0" + case_id.encode("ascii"), 32)
+    secret = agedeterministic.bech32_encode("age-secret-key-", drawn).upper()
+    identity = pyrage.x25519.Identity.from_str(secret)
+    demoseed.allow_case_key(str(identity.to_public()))
+    return identity
 
 
 class DirectoryKeyStore:
@@ -423,7 +441,7 @@ class DirectoryKeyStore:
                 finally:
                     _close(case_fd)
             self._remove_leftovers(root, case_id, _CREATING)
-            identity = pyrage.x25519.Identity.generate()
+            identity = _new_identity(case_id)
             recipient = str(identity.to_public())
             plain = ks.wrapper_plaintext(case_id, recipient, str(identity))
             del identity
