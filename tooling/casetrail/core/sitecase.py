@@ -1,6 +1,7 @@
 """One page per case: metadata, team, targets, stakeholders, follow-ups, reviews, communications,
 closure with its checklist, retention, sections and documents as recipient counts, and the
-timeline from git with each commit's signer and verification status."""
+timeline from git with each commit's signer and verification status. A destroyed case's page
+shows its tombstone's record and the same timeline."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from casetrail.core.case import Case
+from casetrail.core.destruction import Tombstone
 from casetrail.core.sitedata import CaseView, TimelineEntry
+from casetrail.core.sitedestruction import key_words, list_link, tombstone_path
 from casetrail.core.sitemd import code, esc, person_link, table, words
 
 _METADATA = (
@@ -77,6 +80,49 @@ def case_page(view: CaseView, timeline: Sequence[TimelineEntry], audited: bool) 
     lines += _sections(view)
     lines += _timeline(timeline, audited)
     return "\n".join(lines)
+
+
+def tombstone_page(tomb: Tombstone, timeline: Sequence[TimelineEntry], audited: bool) -> str:
+    """A destroyed case: only what its tombstone records, and its history's commits."""
+    r = tomb.record
+    facts = [
+        ("type", esc(tomb.type)),
+        ("status", "destroyed"),
+        ("received at", esc(tomb.received_at)),
+        ("registered at", esc(tomb.registered_at)),
+        ("closed at", esc(tomb.closed_at)),
+        ("retention until", esc(tomb.retention_until)),
+    ]
+    record = [
+        ("list", list_link(r.list_id, UP)),
+        ("rule", esc(r.rule)),
+        ("proposed", f"by {person_link(r.proposed_by, UP)} at {esc(r.proposed_at)}"),
+        (
+            "approved",
+            f"by {person_link(r.approved_by, UP)} at {esc(r.approved_at)}, signed merge "
+            f"{code(r.approval_commit[:12])}",
+        ),
+        ("executed", f"by {person_link(r.executed_by, UP)} at {esc(r.executed_at)}"),
+        ("key", key_words(tomb.key)),
+    ]
+    return "\n".join(
+        [
+            f"# Case {esc(tomb.id)}",
+            "",
+            f"**Destroyed** at the end of its retention under {list_link(r.list_id, UP)}: only "
+            "this record remains, no title, party, section or document.",
+            "",
+            f"Record: {esc(tombstone_path(tomb.id))} (a tombstone)",
+            "",
+            *table(("field", "value"), facts),
+            "",
+            "## Destruction",
+            "",
+            *table(("field", "value"), record),
+            "",
+            *_timeline(timeline, audited),
+        ]
+    )
 
 
 def _closure(case: Case) -> list[str]:

@@ -15,6 +15,7 @@ from casetrail.core.businesstime import Calendar
 from casetrail.core.case import Case
 from casetrail.core.casefacts import Facts
 from casetrail.core.config import Policy, Roster
+from casetrail.core.destruction import Certificate, Tombstone
 from casetrail.core.history import Commit
 from casetrail.core.verdicts import Verdict
 from casetrail.core.views import Item, Load
@@ -66,6 +67,16 @@ class AuditView:
 
 
 @dataclass(frozen=True, slots=True)
+class CertificateView:
+    """A certificate of destruction (retention/certificates/<LIST>.yaml), or why it does not
+    read."""
+
+    path: str  # repository-relative
+    certificate: Certificate | None  # None when the file does not read as a certificate
+    problem: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Office:
     """The office's rules the figures are computed with."""
 
@@ -84,6 +95,8 @@ class SiteData:
     audit: AuditView
     office: Office
     skipped: tuple[str, ...] = ()  # case files left out because they are not valid
+    tombstones: tuple[Tombstone, ...] = ()  # destroyed cases: their records, never in `cases`
+    certificates: tuple[CertificateView, ...] = ()  # by path
 
 
 def change_words(git_status: str, old_status: str | None, new_status: str | None) -> str:

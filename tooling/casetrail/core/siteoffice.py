@@ -1,5 +1,5 @@
 """The office's pages: workload and one page per person, closures with their lessons learned,
-and the retention schedule."""
+and the retention schedule with the cases destroyed at its end."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from casetrail.core import periodic, retention, views
 from casetrail.core.case import Case
 from casetrail.core.sitedata import Office, SiteData
+from casetrail.core.sitedestruction import PAGE as DESTRUCTIONS
+from casetrail.core.sitedestruction import tombstone_table
 from casetrail.core.sitemd import (
     PEOPLE_DIR,
     as_of_line,
@@ -238,7 +240,9 @@ def retention_page(data: SiteData) -> str:
             f"{len(rows)} closed cases: **{counts[retention.DUE]}** whose retention period has "
             f"ended by {esc(today.isoformat())}, **{counts[retention.HELD]}** on legal hold. "
             "Retention is set at closure from the policy's rule for the case type "
-            "(SOP 001 §4.6, SOP 002 §4.6).",
+            "(SOP 001 §4.6, SOP 002 §4.6). "
+            f"**{len(data.tombstones)}** cases destroyed at the end of their retention keep only "
+            f"a tombstone ([destructions]({DESTRUCTIONS})).",
             "",
             "## Due for archiving or destruction",
             "",
@@ -255,6 +259,10 @@ def retention_page(data: SiteData) -> str:
             "## Scheduled",
             "",
             *part(retention.SCHEDULED),
+            "",
+            "## Destroyed",
+            "",
+            *tombstone_table(data.tombstones),
             "",
         ]
     )

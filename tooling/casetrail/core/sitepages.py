@@ -11,8 +11,8 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
-from casetrail.core import sitereports
-from casetrail.core.sitecase import case_page
+from casetrail.core import sitedestruction, sitereports
+from casetrail.core.sitecase import case_page, tombstone_page
 from casetrail.core.sitedata import AuditView, SiteData
 from casetrail.core.sitemd import (
     CASES_DIR,
@@ -45,12 +45,17 @@ def render(data: SiteData) -> dict[str, str]:
         "audit.md": audit_page(data),
         "closures.md": closures_page(data),
         "retention.md": retention_page(data),
+        sitedestruction.PAGE: sitedestruction.destruction_page(data),
         f"{CASES_DIR}/index.md": cases_index(data),
         **sitereports.pages(data, found),
         **sitereports.charts(found),
         **people_pages(data),
     }
     timelines = data.audit.timelines
+    for tomb in data.tombstones:  # a live case of the same ID (CT error) keeps its own page
+        pages[f"{CASES_DIR}/{tomb.id}.md"] = tombstone_page(
+            tomb, timelines.get(tomb.id, ()), data.audit.available
+        )
     for view in data.cases:
         pages[f"{CASES_DIR}/{view.case.id}.md"] = case_page(
             view, timelines.get(view.case.id, ()), data.audit.available
@@ -94,6 +99,8 @@ def overview(data: SiteData, found: sitereports.Figures) -> str:
         f"([all cases]({CASES_DIR}/index.md))",
         f"- **{len(data.overdue)}** items overdue, at risk or flagged, "
         f"**{breached}** breached ([overdue and at risk](overdue.md))",
+        f"- {filtered_index(f'**{len(data.tombstones)}** destroyed', status='destroyed')} at the "
+        f"end of their retention ([destructions]({sitedestruction.PAGE}))",
         f"- audit: {_audit_line(data.audit)} ([audit](audit.md))",
         "",
     ]
@@ -125,7 +132,7 @@ def overview(data: SiteData, found: sitereports.Figures) -> str:
         "## More",
         "",
         f"- [Closures and lessons learned](closures.md), [retention schedule](retention.md), "
-        f"[periodic reports]({REPORTS_DIR}/index.md)",
+        f"[destructions]({sitedestruction.PAGE}), [periodic reports]({REPORTS_DIR}/index.md)",
         "",
     ]
     return "\n".join(lines)
@@ -155,27 +162,47 @@ def overdue_page(data: SiteData) -> str:
 
 
 def cases_index(data: SiteData) -> str:
-    ordered = sorted(data.cases, key=lambda v: v.case.id)
-    rows = (
+    live = (
         (
-            case_link(v.case.id, "../"),
-            esc(v.case.data.get("title", "")),
-            esc(v.case.type),
-            esc(v.case.status),
-            "yes" if is_open(v.case) else "no",
-            esc(v.case.priority),
-            person_link(v.case.assignee("handler"), "../"),
-            esc(v.case.data.get("registered_at", "")),
+            v.case.id,
+            (
+                case_link(v.case.id, "../"),
+                esc(v.case.data.get("title", "")),
+                esc(v.case.type),
+                esc(v.case.status),
+                "yes" if is_open(v.case) else "no",
+                esc(v.case.priority),
+                person_link(v.case.assignee("handler"), "../"),
+                esc(v.case.data.get("registered_at", "")),
+            ),
         )
-        for v in ordered
+        for v in data.cases
     )
+    destroyed = (  # a tombstone keeps no title, priority or team
+        (
+            t.id,
+            (
+                case_link(t.id, "../"),
+                "",
+                esc(t.type),
+                "destroyed",
+                "no",
+                "",
+                "",
+                esc(t.registered_at),
+            ),
+        )
+        for t in data.tombstones
+    )
+    rows = (row for _, row in sorted([*live, *destroyed], key=lambda r: r[0]))
     return "\n".join(
         [
             "# Cases",
             "",
             as_of_line(data.as_of, data.head),
             "",
-            "Click a column's heading to sort; type in the filter to find a case.",
+            "Click a column's heading to sort; type in the filter to find a case. A destroyed "
+            f"case keeps only its tombstone ([destructions](../{sitedestruction.PAGE})).",
             "",
             *table(
                 ("case", "title", "type", "status", "open", "priority", "handler", "registered"),

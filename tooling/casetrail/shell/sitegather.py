@@ -1,5 +1,6 @@
-"""What the site is made from, gathered from a records repository: the case index, overdue
-items, workload, the age headers of sections and documents, and the audit run.
+"""What the site is made from, gathered from a records repository: the case index with the
+tombstones of destroyed cases, overdue items, workload, the age headers of sections and
+documents, the certificates of destruction, and the audit run.
 
 Never loads a key: encrypted sections and documents are counted from their age headers only
 (core/envelope.py). Refuses records that are not safe to publish (`UnsafeRecords`).
@@ -7,15 +8,18 @@ Never loads a key: encrypted sections and documents are counted from their age h
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from casetrail.core.document import Section
-from casetrail.core.sitedata import AuditView, CaseView, DocumentView, SiteData
+from casetrail.core.sitedata import AuditView, CaseView, CertificateView, DocumentView, SiteData
 
 ROOT_VARIABLE = "CASETRAIL_SITE_ROOT"  # build the site of another records repository
+MAX_CERTIFICATE_BYTES = 8 * 1024 * 1024  # a list of 10,000 cases writes about 2 MB
 
 
 class UnsafeRecords(Exception):
@@ -36,7 +40,8 @@ def site_data(root: Path, when: datetime) -> SiteData:
     from casetrail.core import sitedata, views
     from casetrail.shell import calendars, caseindex, index, treescan
 
-    unsafe = treescan.unsafe_records(root)
+    certificates, unsafe = _certificates(root)
+    unsafe = treescan.unsafe_records(root) + unsafe
     if unsafe:
         raise UnsafeRecords(unsafe)
     config, _ = index.load_config(root)
@@ -54,7 +59,80 @@ def site_data(root: Path, when: datetime) -> SiteData:
         audit=_audit(root, when),
         office=sitedata.Office(config.policy, calendar, roster),
         skipped=found.skipped,
+        tombstones=found.tombstones,
+        certificates=tuple(certificates),
     )
+
+
+def _certificates(root: Path) -> tuple[list[CertificateView], list[str]]:
+    """Every `retention/certificates/*.yaml`, read or with why it does not read; and why the
+    folder is not safe to publish from (a symbolic link, or something that is not a regular
+    file, refuses the build as under cases/)."""
+    from casetrail.core import destruction
+
+    folder, unsafe = root, []  # nothing follows a link: each step is checked first
+    for part in destruction.CERTIFICATES_DIR.split("/"):
+        folder = folder / part
+        rel = folder.relative_to(root).as_posix()
+        if folder.is_symlink():
+            return [], [f"{rel} is a symbolic link; the records' folders must be real folders"]
+        if not folder.exists():
+            return [], []
+        if not folder.is_dir():
+            return [], [f"{rel} is not a folder"]
+    try:
+        paths = sorted(folder.iterdir())
+    except OSError as error:
+        return [], [f"{destruction.CERTIFICATES_DIR} cannot be listed ({error.strerror})"]
+    found = []
+    for path in paths:
+        rel = f"{destruction.CERTIFICATES_DIR}/{path.name}"
+        if not path.name.endswith(".yaml"):
+            continue
+        if path.is_symlink():
+            unsafe.append(f"{rel} is a symbolic link; a certificate must be a regular file")
+        elif not path.is_file():
+            unsafe.append(f"{rel} is not a regular file")
+        else:
+            found.append(_certificate(path, rel))
+    return found, unsafe
+
+
+def _certificate(path: Path, rel: str) -> CertificateView:
+    """One certificate, read without following a link and only up to its size limit."""
+    from casetrail.core import destruction
+
+    try:
+        fd = os.open(
+            path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        )
+    except OSError as error:
+        return CertificateView(rel, None, f"cannot be read ({error.strerror})")
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return CertificateView(rel, None, "is not a regular file")
+        chunks, wanted = [], MAX_CERTIFICATE_BYTES + 1
+        while wanted > 0 and (chunk := os.read(fd, wanted)):
+            chunks.append(chunk)
+            wanted -= len(chunk)
+    except OSError as error:
+        return CertificateView(rel, None, f"cannot be read ({error.strerror})")
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if len(data) > MAX_CERTIFICATE_BYTES:
+        return CertificateView(rel, None, f"is larger than {MAX_CERTIFICATE_BYTES} bytes")
+    try:
+        certificate = destruction.parse_certificate(data.decode("utf-8"), rel)
+    except UnicodeDecodeError:
+        return CertificateView(rel, None, "is not UTF-8 text")
+    except destruction.DestructionError as error:
+        return CertificateView(rel, None, str(error).removeprefix(f"{rel}: "))
+    if path.name != f"{certificate.record.list_id}.yaml":
+        return CertificateView(
+            rel, None, f"certifies {certificate.record.list_id}, not the list its name says"
+        )
+    return CertificateView(rel, certificate)
 
 
 def _head(root: Path) -> str | None:
