@@ -78,10 +78,13 @@ NOT_RUN: dict[str, Substitute] = {
 # (the command as run, its expected exit code) -> text its output holds.
 EXPECT: dict[tuple[str, int], tuple[str, ...]] = {
     ("make demo", 0): ("The demo office is in",),
-    ('casetrail setup --signing-key "$DEMO/keys/amartin.ssh"', 0): ("user.signingkey",),
+    ('casetrail setup --signing-key "$DEMO/keys/amartin.ssh" --key-store "$DEMO/keystore"', 0): (
+        "user.signingkey",
+        "key store",
+    ),
     ('casetrail verify "$CASE"', 2): ("four eyes",),
     ('casetrail verify "$CASE"', 0): ("intake verified by fweber",),
-    ('casetrail show "$CASE"', 0): ("[encrypted for 4 recipients]",),
+    ('casetrail show "$CASE"', 0): ("[encrypted for 1 recipient]",),
     ('casetrail show "$CASE" --section Parties --decrypt', 0): ("Jane Roe",),
     ("git log --show-signature -1", 0): (
         'Good "git" signature for amartin@demo.casetrail.invalid',
@@ -95,17 +98,22 @@ EXPECT: dict[tuple[str, int], tuple[str, ...]] = {
     ('git merge --no-ff -S "intake/$CASE" -m "Merge intake/$CASE"', 0): ("Merge made",),
     ("casetrail audit --permissions", 0): (" 0 errors", "Who can decrypt"),
     ('casetrail log "$CASE"', 0): ("good, signed by amartin", "good, signed by fweber"),
+    ("casetrail destroy status", 0): ("DL-2026-11-09-1  executed",),
+    ("casetrail show 2024-9G8A5JG", 0): ("schema: casetrail-tombstone/1", "key: erased"),
+    ("CASETRAIL_KEY_STORE=$DEMO/keystore casetrail keys status", 0): (
+        "2024-9G8A5JG  destroyed, key erased",
+    ),
     ("casetrail show 2026-5Y84VCV --section Parties --decrypt", 2): (
         "no decryption key was found",
     ),
-    ("casetrail show 2026-5WXFQHD", 0): ("[encrypted for 5 recipients]",),
+    ("casetrail show 2026-5WXFQHD", 0): ("[encrypted for 1 recipient]",),
     ("casetrail show 2026-5WXFQHD --section Parties --decrypt", 0): ("S1: ",),
     (
         "awk '/^## Parties/{f=1;next} f&&/BEGIN AGE/{p=1} p{print} /END AGE/{if(p)exit}' "
-        "cases/2026/2026-5WXFQHD.md | age -d -i ~/.config/casetrail/keys.txt",
+        "cases/2026/2026-5WXFQHD.md | age -d -i ~/case.key",
         0,
     ): ("casetrail-section/1\ncase: 2026-5WXFQHD\nsection: Parties\n",),
-    ("casetrail show 2026-2NNQE6N --section Parties --decrypt", 2): ("none of the keys tried",),
+    ("casetrail show 2026-2NNQE6N --section Parties --decrypt", 2): ("the reader was removed",),
     ("casetrail rekey --all --dry-run", 0): ("0 failed",),
 }
 
@@ -277,7 +285,12 @@ def clone(project: Path, where: Path, person: str | None, env: dict[str, str]) -
     git("config", "user.name", entry["name"], cwd=where, env=env)
     git("config", "user.email", entry["email"], cwd=where, env=env)
     setup = subprocess.run(
-        ["casetrail", "setup"], cwd=where, env=env, capture_output=True, text=True, check=False
+        ["casetrail", "setup", "--key-store", str(office / "keystore")],
+        cwd=where,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert setup.returncode == 0, setup.stdout + setup.stderr
     return where

@@ -440,7 +440,7 @@ def _found(office: Office) -> None:
     office.people = {h: (p.name, p.email) for h, p in config.roster.people.items()}
     with clock(demoplan.OPENED.isoformat()):
         office.git("init", "-q", "-b", "main")
-        office.git("config", "casetrail.keyStore", str(store))
+        office.git("config", "casetrail.keyStore", "../keystore")  # moves with the office
         office.commit(demoplan.RECORDS, "Open the records repository: schema, roster, site")
         root = office.git("rev-parse", "HEAD").strip()
         policy = records / "schema" / "policy.yaml"

@@ -200,7 +200,8 @@ def execute(ctx: click.Context, list_id: str, by: str | None, at: str | None) ->
         committed = destroying.commit(
             where.root,
             paths,
-            f"Destroy the records of {list_id} ({len(plan.tombstones)} cases)",
+            f"Destroy the records of {list_id} ({len(plan.tombstones)} "
+            + ("case)" if len(plan.tombstones) == 1 else "cases)"),
             plan.executed_at,
         )
     except Exception as error:  # git's own message; the journal stays for the re-run

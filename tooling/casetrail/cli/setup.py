@@ -10,6 +10,7 @@ Five pieces, each checked and reported on its own line: `ok`, what was done (`se
 4. Hooks: pre-commit runs `casetrail check` on the staged files; post-merge and post-checkout
    refresh the allowed signers when the roster changed (setup_hooks.py).
 5. The commit-graph with changed-path filters (setup_commitgraph.py).
+6. Where the office's key store is, for per-case keys (setup_keystore.py).
 
 Configuration goes into this clone's .git/config only, never the user's global one. Running it
 again changes nothing; `--check` changes nothing and exits 1 if anything is missing. No key
@@ -34,6 +35,7 @@ from casetrail.cli.setup_hooks import (
     set_up_allowed_signers,
     set_up_hooks,
 )
+from casetrail.cli.setup_keystore import set_up_key_store
 from casetrail.cli.setup_signing import set_up_signing
 from casetrail.shell.commitgraph import graph_layers
 
@@ -59,6 +61,11 @@ __all__ = ["HOOK_MARKER", "PRE_COMMIT_FRAMEWORK", "graph_layers", "setup"]
     is_flag=True,
     help="Replace hooks casetrail did not write (the old ones are kept beside them).",
 )
+@click.option(
+    "--key-store",
+    metavar="FOLDER",
+    help="The office's key store for per-case keys (a shared folder the records office names).",
+)
 @click.option("--refresh-signers", is_flag=True, hidden=True)
 @click.pass_context
 def setup(
@@ -66,6 +73,7 @@ def setup(
     check_only: bool,
     signing_key: str | None,
     force_hook: bool,
+    key_store: str | None,
     refresh_signers: bool,
 ) -> int:
     """Set up this clone once: signed commits, readable diffs and merges, hooks.
@@ -78,7 +86,8 @@ def setup(
     (.git/casetrail/allowed_signers, gpg.ssh.allowedSignersFile), so git log --show-signature
     and git verify-commit work; the pre-commit hook (casetrail check on the staged files) and
     post-merge and post-checkout hooks that refresh the allowed signers; the commit-graph with
-    changed-path filters for fast path-limited history.
+    changed-path filters for fast path-limited history; and where the office's key store is
+    (--key-store), when the policy gives cases per-case keys.
 
     Settings go into this clone's .git/config, never your global one. Running it again changes
     nothing. Exit 0 when everything is in place, 1 if something is still missing, 2 if this is
@@ -107,6 +116,7 @@ def setup(
         set_up_allowed_signers(report, root, files, config.roster, timezone)
         set_up_hooks(report, root, force_hook)
         set_up_commit_graph(report, root)
+        set_up_key_store(report, root, config, key_store)
     except OSError as error:
         where = f"{error.filename}: " if error.filename else ""
         raise UserError(f"setup could not write {where}{error.strerror}") from None

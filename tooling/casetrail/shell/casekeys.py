@@ -8,7 +8,7 @@ core/recipients.py's `case_readers`, so a reassignment, a closure or a departure
 wrappers in the store and never the ciphertext in git.
 
 Where the store is: $CASETRAIL_KEY_STORE, else `git config casetrail.keyStore` (a folder, local
-or on a shared drive). The office's policy (`key_store.per_case_keys`) decides whether new cases
+or on a shared drive; a relative path is read from the repository's top folder). The office's policy (`key_store.per_case_keys`) decides whether new cases
 get a key; each machine only says where the store is.
 """
 
@@ -59,7 +59,10 @@ def location(root: Path | None = None) -> Path | None:
         value = git.config_value(where, GIT_SETTING)
     except OSError:  # no such folder: no setting
         return None
-    return Path(value).expanduser() if value else None
+    if not value:
+        return None
+    found = Path(value).expanduser()
+    return found if found.is_absolute() else where / found  # relative: to the repository
 
 
 def open_store(root: Path | None = None, why: str = "") -> DirectoryKeyStore:
