@@ -116,13 +116,23 @@ def fork_keyed(kit: History, store: Path, folder: Path) -> tuple[History, Path]:
     return copy, copied
 
 
-def closed_case(kit: History, case_type: str = "inquiry") -> str:
-    """A case registered by amartin with its parties written, handled by bkoch, closed by the
-    records office on a branch and approved by fweber's signed merge."""
+DOCUMENT = b"CANARY-DOCUMENT a fictional letter from the complainant\n"
+
+
+def closed_case(kit: History, case_type: str = "inquiry", document: bool = False) -> str:
+    """A case registered by amartin with its parties written, handled by bkoch (who attaches a
+    letter, if asked), closed by the records office on a branch and approved by fweber's
+    signed merge."""
     cid = kit.register(case_type=case_type)
     kit.ok("section", "set", cid, "Parties", stdin=SECRET.encode() + b"\n")
     kit.commit("amartin", f"Parties of {cid}")
     kit.assign(cid, "bkoch")
+    if document:
+        letter = kit.home / "letter.txt"
+        letter.write_bytes(DOCUMENT)
+        kit.ok("attach", cid, str(letter), "--kind", "correspondence", "--by", "bkoch")
+        letter.unlink()
+        kit.commit("bkoch", f"Letter for {cid}")
     kit.branch(f"close-{cid}")
     kit.request_closure(cid, "bkoch")
     kit.close(cid, "fweber")

@@ -38,7 +38,7 @@ def approved(tmp_path_factory: pytest.TempPathFactory) -> tuple[History, Path, l
     """Two closed inquiries (one with a document) and a complaint still kept; a destruction
     list proposed by hlindqvist and approved by fweber's signed merge."""
     kit, store = keyed_office(tmp_path_factory.mktemp("approved"))
-    first = closed_case(kit)
+    first = closed_case(kit, document=True)
     second = closed_case(kit)
     kept = closed_case(kit, "complaint")  # kept 6 years: never listed
     kit.now = PROPOSED
@@ -100,6 +100,9 @@ def test_execute_destroys_the_listed_cases_and_commits_a_certificate(
         kit.read(destruction.certificate_path(LIST)), "certificate"
     )
     assert {c.id for c in certificate.cases} == set(cases)
+    assert {c.id: c.documents for c in certificate.cases} == {cases[0]: 1, cases[1]: 0}
+    assert not (kit.root / kit.case_path(cases[0])).with_suffix("").exists()  # documents gone
+    assert kit.git("ls-files", "--", kit.case_path(cases[0]).removesuffix(".md") + "/") == ""
     assert (certificate.record.proposed_by, certificate.record.approved_by) == (
         "hlindqvist",
         "fweber",

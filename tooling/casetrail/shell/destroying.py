@@ -167,6 +167,11 @@ def commit(root: Path, paths: list[str], message: str, when: str) -> bool:
     """Commit exactly `paths` (additions, changes, deletions), dated `when` (the execution's
     recorded moment, so the record and the commit agree); False if nothing changed."""
     env = {**os.environ, "GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when}
+    # A path neither on disk nor tracked (a documents folder a finished run removed) would make
+    # git refuse the whole command.
+    paths = [p for p in paths if (root / p).exists() or git.ls_files(root, [p])]
+    if not paths:
+        return False
     git.run_with(root, ["add", "-A", "--", *paths], env)
     staged = git.run_with(root, ["diff", "--cached", "--name-only", "--", *paths], env)
     if not staged.strip():
