@@ -16,6 +16,7 @@ from casekeykit import (
     IDENTITIES,
     SECRET,
     blocks,
+    closed_case,
     keyed_office,
     readable_by,
     store_readers,
@@ -30,15 +31,7 @@ def worked(tmp_path_factory: pytest.TempPathFactory) -> tuple[History, Path, str
     """A keyed office with one inquiry registered by amartin, its parties written, handled by
     bkoch, and closed (approved by fweber's merge)."""
     kit, store = keyed_office(tmp_path_factory.mktemp("keyed"))
-    cid = kit.register(case_type="inquiry")
-    kit.ok("section", "set", cid, "Parties", stdin=SECRET.encode() + b"\n")
-    kit.commit("amartin", f"Parties of {cid}")
-    kit.assign(cid, "bkoch")
-    kit.branch("close")
-    kit.request_closure(cid, "bkoch")
-    kit.close(cid, "fweber")
-    kit.merge("fweber", "close", message=f"Approve closure of {cid}")
-    return kit, store, cid
+    return kit, store, closed_case(kit)
 
 
 def test_a_new_case_is_encrypted_to_its_own_key_only(worked: tuple[History, Path, str]) -> None:

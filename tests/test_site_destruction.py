@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from casekeykit import SECRET, at, keyed_office, sign_as
+from casekeykit import SECRET, at, closed_case, keyed_office, sign_as
 from casetrail.core import destruction, sitedestruction
 from conftest import PROJECT
 from historykit import History
@@ -39,14 +39,7 @@ class Office:
 def office(tmp_path_factory: pytest.TempPathFactory) -> Office:
     """Built once: the steps of a destruction, as a records office takes them."""
     kit, _ = keyed_office(tmp_path_factory.mktemp("office"))
-    destroyed = kit.register(case_type="inquiry")
-    kit.ok("section", "set", destroyed, "Parties", stdin=SECRET.encode() + b"\n")
-    kit.commit("amartin", f"Parties of {destroyed}")
-    kit.assign(destroyed, "bkoch")
-    kit.branch("close")
-    kit.request_closure(destroyed, "bkoch")
-    kit.close(destroyed, "fweber")
-    kit.merge("fweber", "close", message=f"Approve closure of {destroyed}")
+    destroyed = closed_case(kit)
     live = kit.register()
     kit.ok("section", "set", live, "Parties", stdin=SECRET.encode() + b"\n")
     kit.commit("amartin", f"Parties of {live}")

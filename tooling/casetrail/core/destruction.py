@@ -339,6 +339,21 @@ def render_tombstone(t: Tombstone) -> str:
     return "\n".join(lines)
 
 
+def _record(raw: Mapping[str, Any], what: str, list_key: str, rule: str) -> Record:
+    """The destruction record fields a tombstone and a certificate share, each checked."""
+    return Record(
+        check_list_id(_text(raw, list_key, what)),
+        rule,
+        _text(raw, "proposed_by", what, _HANDLE),
+        _moment(raw, "proposed_at", what),
+        _text(raw, "approved_by", what, _HANDLE),
+        _moment(raw, "approved_at", what),
+        _text(raw, "approval_commit", what, _COMMIT),
+        _text(raw, "executed_by", what, _HANDLE),
+        _moment(raw, "executed_at", what),
+    )
+
+
 def is_tombstone(front_matter: Mapping[str, Any]) -> bool:
     return front_matter.get("schema") == TOMBSTONE_SCHEMA
 
@@ -359,17 +374,7 @@ def parse_tombstone(front_matter: Mapping[str, Any], what: str) -> Tombstone:
     if not isinstance(d, dict):
         raise DestructionError(f"{what}: `destruction` is missing")
     where = f"{what}: destruction"
-    record = Record(
-        check_list_id(_text(d, "list", where)),
-        _text(d, "rule", where),
-        _text(d, "proposed_by", where, _HANDLE),
-        _moment(d, "proposed_at", where),
-        _text(d, "approved_by", where, _HANDLE),
-        _moment(d, "approved_at", where),
-        _text(d, "approval_commit", where, _COMMIT),
-        _text(d, "executed_by", where, _HANDLE),
-        _moment(d, "executed_at", where),
-    )
+    record = _record(d, where, "list", _text(d, "rule", where))
     key = _text(d, "key", where)
     if key not in (KEY_ERASED, NO_CASE_KEY):
         raise DestructionError(f"{where}: `key` is {KEY_ERASED} or {NO_CASE_KEY}")
@@ -439,17 +444,7 @@ def parse_certificate(text: str, what: str) -> Certificate:
     raw = _load(text, what)
     if raw.get("schema") != CERTIFICATE_SCHEMA:
         raise DestructionError(f"{what}: not a destruction certificate")
-    record = Record(
-        check_list_id(_text(raw, "list", what)),
-        "",
-        _text(raw, "proposed_by", what, _HANDLE),
-        _moment(raw, "proposed_at", what),
-        _text(raw, "approved_by", what, _HANDLE),
-        _moment(raw, "approved_at", what),
-        _text(raw, "approval_commit", what, _COMMIT),
-        _text(raw, "executed_by", what, _HANDLE),
-        _moment(raw, "executed_at", what),
-    )
+    record = _record(raw, what, "list", "")
     entries = raw.get("cases")
     if not isinstance(entries, list):
         raise DestructionError(f"{what}: lists no cases")
