@@ -183,6 +183,7 @@ def case_transitions(data: History, order: Mapping[str, int]) -> Iterator[AuditF
     by_id = {c.id: c for c in data.commits}
     line = history.first_parent_line(by_id, data.head)
     on_line = {c.id for c in line}
+    main = auditdestruction.MainLine(data, by_id, line, on_line, order)
     for commit in line:
         if commit.id in data.refused:
             yield finding(
@@ -204,12 +205,10 @@ def case_transitions(data: History, order: Mapping[str, int]) -> Iterator[AuditF
                 yield from _assignments(data, commit, change)
             if before == DESTROYED:
                 if new != old:
-                    yield auditdestruction.tombstone_changed(commit, change)
+                    yield auditdestruction.tombstone_changed(commit, change, new is not None)
             elif after == DESTROYED:
                 writer = _writer(data, commit, change, by_id, on_line, order)
-                yield from auditdestruction.destruction_findings(
-                    data, commit, change, writer, line, data.cooling_off_days
-                )
+                yield from auditdestruction.destruction_findings(main, commit, change, writer)
             elif after == CLOSED and before != CLOSED:
                 yield from _closure(data, commit, change, by_id, on_line, order)
             elif before == CLOSED and (new is None or change.old_blob != change.new_blob):
