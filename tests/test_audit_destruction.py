@@ -275,7 +275,7 @@ def test_a_list_that_reached_main_without_a_merge(kit: History, scene: Scene, ho
 def test_a_list_merged_with_an_unsigned_merge(kit: History, scene: Scene) -> None:
     rebase_main_to(kit, scene.closed)
     merge = kit.merge("fweber", "destroy", signed=False, date=APPROVED)
-    refused(kit, EXECUTED, "no verified signature")
+    refused(kit, EXECUTED, f"reached main in {merge[:12]} without a signed merge")
     done = by_hand(kit, scene.case, approval=merge)
     exit_code, found = audited(kit)
     assert exit_code == 1
@@ -307,21 +307,23 @@ def test_a_list_merged_by_its_own_proposer(kit: History, scene: Scene) -> None:
     kit.ok("destroy", "propose", "--by", "gharris", "--case", scene.case)
     kit.commit("gharris", f"Propose {LIST}")
     merge = kit.merge("gharris", "destroy-own", message=f"Approve {LIST}")
-    refused(kit, EXECUTED, "proposed and merged by the same person (gharris)")
+    refused(kit, EXECUTED, "proposed and approved by the same person (gharris)")
     done = by_hand(kit, scene.case, approval=merge, approver="gharris")
     only(kit, done, "proposed and approved by the same person (gharris)")
 
 
 def test_a_list_written_by_its_approver_in_another_name(kit: History, scene: Scene) -> None:
     """fweber writes the list himself, naming hlindqvist as its proposer, and merges it: the
-    list's text says four eyes, its signatures say one pair. execute cannot tell."""
+    list's text says four eyes, its signatures say one pair. execute asks the signatures."""
     rebase_main_to(kit, scene.closed)
     kit.branch("destroy-forged")
     listed = kit.git("show", f"destroy:{LIST_REL}")
     written = kit.commit("fweber", f"Propose {LIST}", files={LIST_REL: listed}, date=PROPOSED)
-    kit.merge("fweber", "destroy-forged", message=f"Approve {LIST}")
-    done = execute(kit)
-    only(kit, done, f"written by fweber in {written[:12]}, but names hlindqvist as its proposer")
+    merge = kit.merge("fweber", "destroy-forged", message=f"Approve {LIST}")
+    message = f"written by fweber in {written[:12]}, but names hlindqvist as its proposer"
+    refused(kit, EXECUTED, "is not approved", message)
+    done = by_hand(kit, scene.case, approval=merge)
+    only(kit, done, message)
 
 
 def test_a_list_changed_in_its_approving_merge(kit: History, scene: Scene) -> None:
@@ -381,7 +383,9 @@ def test_a_backdated_approval_does_not_shorten_the_cooling_off(kit: History, sce
     audit warns, CT807), but the approval cannot be earlier than what it approves."""
     rebase_main_to(kit, scene.closed)
     merge = kit.merge("fweber", "destroy", date=PROPOSED - timedelta(days=8))
-    done = execute(kit, PROPOSED + timedelta(hours=2))  # execute trusts the merge's date
+    early = PROPOSED + timedelta(hours=2)
+    refused(kit, early, "cooling-off period ends")  # counted from when the merge can be made
+    done = by_hand(kit, scene.case, approval=merge, when=early)
     exit_code, found = audited(kit)
     assert exit_code == 1, shown(found)
     assert by_code(found, "CT807") == {merge}

@@ -177,11 +177,17 @@ def execute(ctx: click.Context, list_id: str, by: str | None, at: str | None) ->
         raise UserError(
             f"{destruction.list_path(list_id)} differs from the committed, approved list"
         )
-    approval, supervisor, why = destroying.approval_of(where.root, found)
-    problem = destruction.approval_problem(found.value, approval, supervisor)
-    if problem:
-        raise UserError(problem + (f" ({why})" if why else ""))
-    assert approval is not None
+    approval, problems = destroying.approval_of(where.root, found)
+    if approval is None:
+        raise UserError(
+            f"{list_id} is not approved: "
+            + (
+                "; ".join(problems)
+                if problems
+                else "no merge brought it to main (a supervisor approves a list by merging its "
+                "branch with `git merge --no-ff -S`)"
+            )
+        )
     days = destruction.cooling_off_days(where.config.policy.raw)
     ends = destruction.cooling_off_ends(approval, days)
     if act.now < ends:
@@ -387,10 +393,10 @@ def status(ctx: click.Context, fmt: str) -> int:
         else:
             try:
                 found = destroying.committed_list(where.root, list_id)
-                approval, supervisor, _ = destroying.approval_of(where.root, found)
+                approval, _ = destroying.approval_of(where.root, found)
             except destroying.DestroyError:
-                approval, supervisor = None, False
-            if approval is not None and supervisor:
+                approval = None
+            if approval is not None:
                 ends = destruction.cooling_off_ends(approval, days)
                 state = "approved"
                 detail = f"by {approval.by}; may be executed from {sla.stamp(_local(ends, where))}"

@@ -183,7 +183,7 @@ def case_transitions(data: History, order: Mapping[str, int]) -> Iterator[AuditF
     by_id = {c.id: c for c in data.commits}
     line = history.first_parent_line(by_id, data.head)
     on_line = {c.id for c in line}
-    main = auditdestruction.MainLine(data, by_id, line, on_line, order)
+    main = auditdestruction.MainLine(data, by_id, line, on_line, order)  # audit's own order
     for commit in line:
         if commit.id in data.refused:
             yield finding(

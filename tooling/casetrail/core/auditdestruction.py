@@ -157,6 +157,31 @@ def _executor(data: Any, writer: Commit, record: destruction.Record) -> Iterator
         )
 
 
+def main_line(data: Any) -> MainLine:
+    """Main's line of an audit's history (audit.History), for the rules below."""
+    by_id = {c.id: c for c in data.commits}
+    line = history.first_parent_line(by_id, data.head)
+    order = {c.id: i for i, c in enumerate(data.commits)}
+    return MainLine(data, by_id, line, {c.id for c in line}, order)
+
+
+def approval_check(
+    main: MainLine, approval: Commit, listed: destruction.DestructionList
+) -> list[str]:
+    """Why the commit that brought a list to main is not its approval (empty: it is): a signed
+    merge by a supervisor, of the list as its records officer proposer wrote it on the branch.
+    `casetrail destroy execute` asks this before destroying anything."""
+    data = main.data
+    problems = []
+    approver = _signer(data, approval)
+    if not approval.is_merge or approver is None:
+        problems.append(f"{listed.id} reached main in {approval.short} without a signed merge")
+    elif not _holds(data, approval, approver, "supervisor"):
+        problems.append(f"{listed.id} was merged by {approver}, who is not a supervisor")
+    rel = destruction.list_path(listed.id)
+    return problems + list(_proposer(main, approval, rel, listed))
+
+
 def _approval_problems(
     main: MainLine, approval: Commit, record: destruction.Record
 ) -> Iterator[str]:

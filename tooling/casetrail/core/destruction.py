@@ -238,27 +238,14 @@ class Approval:
 
     commit: str
     by: str  # the verified signer
-    at: datetime  # the merge's commit time
-
-
-def approval_problem(
-    value: DestructionList, approval: Approval | None, supervisor: bool
-) -> str | None:
-    """Why a list does not count as approved, or None."""
-    if approval is None:
-        return (
-            f"{value.id} is not approved: no signed merge brought it to main (a supervisor "
-            "approves a list by merging its branch with `git merge --no-ff -S`)"
-        )
-    if not supervisor:
-        return f"{value.id} was merged by {approval.by}, who is not a supervisor"
-    if approval.by == value.proposed_by:
-        return f"{value.id} was proposed and merged by the same person ({approval.by})"
-    return None
+    at: datetime  # the merge's commit time, as the tombstone records it
+    made: datetime  # when it can have been made at the earliest: no sooner than what it merged
 
 
 def cooling_off_ends(approval: Approval, days: int) -> datetime:
-    return approval.at + timedelta(days=days)
+    """Counted from when the merge was really made: a merge dated before the commits it merges
+    must not shorten the period."""
+    return approval.made + timedelta(days=days)
 
 
 # --- tombstones ----------------------------------------------------------------------------

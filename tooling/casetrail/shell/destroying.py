@@ -121,25 +121,29 @@ def committed_list(root: Path, list_id: str) -> Found:
     return Found(value, text, changes[0] if changes else None)
 
 
-def approval_of(root: Path, found: Found) -> tuple[destruction.Approval | None, bool, str]:
-    """The signed merge that brought the list to main (its verified signer, and whether they
-    were a supervisor by the roster their merge was judged by), or why there is none."""
-    from casetrail.core import signers
+def approval_of(root: Path, found: Found) -> tuple[destruction.Approval | None, list[str]]:
+    """The signed merge that brought the list to main, judged as the audit judges it (a
+    supervisor's good signature by the roster the merge was judged by, the list as its records
+    officer proposer signed it on the branch), timed no earlier than what it merged; or the
+    problems that keep it from being an approval."""
+    from casetrail.core import audit, auditdestruction
     from casetrail.shell import trail
 
     if found.commit is None:
-        return None, False, ""
+        return None, []
     run = trail.run_audit(root)
     try:
-        commit = run.trail.by_id.get(found.commit)
-        if commit is None or not commit.is_merge:
-            return None, False, "it reached main without a merge"
+        data = run.trail.history(*audit.settings(run.policy))
+        main = auditdestruction.main_line(data)
+        commit = main.by_id.get(found.commit)
+        if commit is None:
+            return None, ["it is older than the trust root: casetrail cannot judge its approval"]
+        problems = auditdestruction.approval_check(main, commit, found.value)
         verdict = run.trail.verdicts.get(found.commit)
-        if verdict is None or not verdict.good or verdict.signer is None:
-            return None, False, "the merge that brought it has no verified signature"
-        roles = signers.roles(run.trail.parent_roster(found.commit), verdict.signer)
-        at = commit.committer_time
-        return destruction.Approval(found.commit, verdict.signer, at), "supervisor" in roles, ""
+        if problems or verdict is None or verdict.signer is None:
+            return None, problems
+        made = main.made_at(commit)
+        return destruction.Approval(found.commit, verdict.signer, commit.committer_time, made), []
     finally:
         run.trail.reader.close()
 
