@@ -5,10 +5,12 @@ directory store, real age (pyrage, and the reference `age` CLI where installed).
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
@@ -17,12 +19,14 @@ from casekeykit import (
     SECRET,
     blocks,
     closed_case,
+    fork_keyed,
     keyed_office,
     readable_by,
     store_readers,
     versions,
 )
-from casetrail.core import envelope
+from casetrail.core import document, envelope
+from casetrail.shell import casekeys, cipher
 from historykit import DEMO_KEYS, History
 
 
@@ -186,3 +190,69 @@ def test_without_a_store_a_keyed_step_writes_nothing(tmp_path: Path) -> None:
 def test_every_identity_is_tried_in_the_proof_helpers() -> None:
     assert set(IDENTITIES) == {p.name.removesuffix(".agekey") for p in DEMO_KEYS.glob("*.agekey")
                                if p.stem != "age-spec-example"}  # fmt: skip
+
+
+def test_a_case_key_edited_by_hand_encrypts_nothing(tmp_path: Path) -> None:
+    """bkoch writes an outsider's key into case_key: attaching a document to the case is
+    refused (the store holds another key for it), and nothing is written."""
+    import pyrage
+
+    kit, _ = keyed_office(tmp_path)
+    cid = kit.register(case_type="inquiry")
+    kit.assign(cid, "bkoch")
+    rel = kit.case_path(cid)
+    outsider = str(pyrage.x25519.Identity.generate().to_public())
+    text = re.sub(r"(?m)^case_key: \S+$", f"case_key: {outsider}", kit.read(rel))
+    kit.commit("bkoch", "Swap the case key", files={rel: text})
+    letter = kit.home / "letter.txt"
+    letter.write_text("CANARY-OUTSIDER a fictional letter\n")
+    result = kit.casetrail("attach", cid, str(letter), "--kind", "correspondence", "--by", "bkoch")
+    assert result.code == 2 and "not the key the store holds" in result.err, result
+    assert kit.git("status", "--porcelain") == ""
+    assert "the store's key is not the case's" in kit.casetrail("keys", "status").out
+
+
+def test_a_replaced_age_key_gets_a_new_wrapper_and_the_old_key_reads_nothing(
+    worked: tuple[History, Path, str], tmp_path: Path
+) -> None:
+    """fweber's age key is replaced in the roster (say it was lost): status says her wrapper is
+    missing, sync wraps the case's key to the new key, and her old key reads no version."""
+    import pyrage
+
+    kit, store = fork_keyed(worked[0], worked[1], tmp_path / "fork")
+    cid = worked[2]
+    fresh = pyrage.x25519.Identity.generate()
+    kit._edit_person("fweber", lambda block: re.sub(
+        r"(?m)^    age_recipient: \S+$", f"    age_recipient: {fresh.to_public()}", block
+    ))  # fmt: skip
+    kit.commit("hlindqvist", "fweber's new age key")
+    status = json.loads(kit.casetrail("keys", "status", "--format", "json").out)
+    row = next(r for r in status["cases"] if r["case"] == cid)
+    assert row["missing"] == ["fweber"], row
+    assert "wrapped to fweber" in kit.ok("keys", "sync", "--by", "hlindqvist")
+    data = (kit.root / kit.case_path(cid)).read_bytes()
+    for _, version in versions(kit, kit.case_path(cid)):
+        assert readable_by("fweber", version, store) == []  # the old key, from the demo keys
+    ring = cipher.Keyring([fresh], ("fweber's new key",))
+    with mock.patch.dict(os.environ, {casekeys.STORE_VARIABLE: str(store)}):
+        opened = casekeys.with_case_key(ring, document.parse(data)[0].front_matter)  # type: ignore[union-attr]
+    assert any(
+        SECRET in cipher.decrypt_section(b, opened, c, t).text
+        for c, t, b in blocks(data)
+        if t == "Parties"
+    )
+
+
+def test_keys_sync_goes_on_past_a_case_it_cannot_sync(tmp_path: Path) -> None:
+    kit, store = keyed_office(tmp_path)
+    first = kit.register(case_type="inquiry")
+    second = kit.register(case_type="inquiry")
+    shutil.rmtree(store / "cases" / min(first, second))  # its key lost from the store
+    kit._edit_person("gharris", lambda block: block.replace(
+        '    active_from: "2026-01-05"\n', '    active_from: "2026-01-05"\n    left_at: "2026-11-20"\n'
+    ))  # fmt: skip
+    kit.commit("hlindqvist", "gharris leaves the office")
+    result = kit.casetrail("keys", "sync", "--by", "hlindqvist")
+    assert result.code == 2 and "could not be synced" in result.err, result
+    assert f"case {max(first, second)}'s key: unwrapped from gharris" in result.out
+    assert "gharris" not in store_readers(store, max(first, second))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -306,3 +307,86 @@ def test_an_interrupted_execution_is_never_half_true_and_a_rerun_finishes_it(
     audit = kit.audit()
     assert audit.code == 0, (point, audit.out)
     assert kit.casetrail("check").code == 0
+
+
+# --- what the review found -------------------------------------------------------------------
+
+
+def test_a_rerun_judges_again_the_cases_not_yet_destroyed(
+    office: tuple[History, Path, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stopped after its journal, before any key was erased; a legal hold comes in; the re-run
+    refuses and erases nothing."""
+    kit, store, cases = office
+    monkeypatch.setattr(destroying, "write_journal", _after(destroying.write_journal, 1))
+    assert execute(kit).code == 130  # type: ignore[attr-defined]
+    monkeypatch.undo()
+    rel = kit.case_path(cases[0])
+    text = kit.read(rel).replace("\nretention:\n", "\nretention:\n  legal_hold: true\n", 1)
+    kit.commit("hlindqvist", "Legal hold", files={rel: text})
+    result = execute(kit, AFTER_COOLING_OFF + timedelta(hours=1))
+    assert result.code == 2 and "under legal hold" in result.err, result  # type: ignore[attr-defined]
+    assert all((store / "cases" / cid / "recipient").exists() for cid in cases)
+
+
+def test_a_store_that_does_not_hold_the_keys_is_refused(
+    office: tuple[History, Path, list[str]], tmp_path: Path
+) -> None:
+    """A mistyped, empty or stale store folder must not make execute claim keys are erased."""
+    kit, store, _ = office
+    empty = tmp_path / "empty-store"
+    empty.mkdir()
+    kit.git("config", "casetrail.keyStore", str(empty))
+    before = snapshot(kit, store)
+    result = execute(kit)
+    assert result.code == 2 and "holds no key for" in result.err, result  # type: ignore[attr-defined]
+    assert snapshot(kit, store) == before
+    assert destroying.read_journal(kit.root, LIST) is None
+
+
+def test_only_the_records_officer_s_own_signed_commit_may_follow_an_erasure(
+    office: tuple[History, Path, list[str]],
+) -> None:
+    """fweber, set up to commit as himself, cannot execute in hlindqvist's name; and a clone
+    that does not sign cannot execute at all: both refused before any key is erased."""
+    kit, store, _ = office
+    before = snapshot(kit, store)
+    sign_as(kit, "fweber")
+    result = execute(kit, by="hlindqvist")
+    assert result.code == 2 and "not of hlindqvist" in result.err, result  # type: ignore[attr-defined]
+    sign_as(kit, "hlindqvist")
+    kit.git("config", "--global", "commit.gpgsign", "false")
+    unsigned = execute(kit)
+    assert unsigned.code == 2 and "not signed" in unsigned.err, unsigned  # type: ignore[attr-defined]
+    assert snapshot(kit, store) == before
+
+
+def test_a_damaged_journal_is_a_clear_refusal(office: tuple[History, Path, list[str]]) -> None:
+    kit, store, _ = office
+    path = destroying.journal_path(kit.root, LIST)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for damaged in ("{}", '{"cases": "abc"}', "[1, 2]", "not json"):
+        path.write_text(damaged)
+        result = execute(kit)
+        assert result.code == 2, (damaged, result)  # type: ignore[attr-defined]
+        assert "journal" in result.err and "Traceback" not in result.err  # type: ignore[attr-defined]
+    assert all((store / "cases").iterdir())
+
+
+def test_a_rerun_after_the_commit_only_removes_the_journal(
+    office: tuple[History, Path, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kit, _, _ = office
+    monkeypatch.setattr(destroying, "remove_journal", _before(destroying.remove_journal, 1))
+    assert execute(kit).code == 130  # type: ignore[attr-defined]
+    monkeypatch.undo()
+    head = kit.head()
+    certificate = kit.read(destruction.certificate_path(LIST))
+    kit.register(case_type="inquiry")  # the store's log moves on
+    again = execute(kit, AFTER_COOLING_OFF + timedelta(hours=2))
+    assert again.code == 0 and "executed already" in again.out  # type: ignore[attr-defined]
+    assert (
+        kit.git("rev-list", "-1", "HEAD", "--", destruction.certificate_path(LIST)).strip() == head
+    )
+    assert kit.read(destruction.certificate_path(LIST)) == certificate
+    assert destroying.read_journal(kit.root, LIST) is None

@@ -130,6 +130,7 @@ class _Plan:
     tombstones: dict[str, str]  # case id -> tombstone text
     keys: dict[str, str]  # case id -> its per-case recipient, for the cases that have one
     certificate_cases: list[dict[str, Any]]
+    key_store_log: str | None = None  # the store's log head after the erasures, once known
 
     def to_json(self, list_id: str) -> dict[str, Any]:
         return {
@@ -141,6 +142,7 @@ class _Plan:
             "tombstones": self.tombstones,
             "keys": self.keys,
             "certificate_cases": self.certificate_cases,
+            "key_store_log": self.key_store_log,
         }
 
 
@@ -169,7 +171,9 @@ def execute(ctx: click.Context, list_id: str, by: str | None, at: str | None) ->
     except destroying.DestroyError as error:
         raise UserError(str(error)) from None
     certificate = destruction.certificate_path(list_id)
-    if journal is None and destroying.head_has(where.root, certificate) is not None:
+    if destroying.head_has(where.root, certificate) is not None:
+        if journal is not None:  # stopped after its commit: only the journal was left
+            destroying.remove_journal(where.root, list_id)
         click.echo(f"{list_id} was executed already: see {certificate}")
         return 0
     on_disk = (where.root / destruction.list_path(list_id)).read_bytes()
@@ -195,13 +199,19 @@ def execute(ctx: click.Context, list_id: str, by: str | None, at: str | None) ->
             f"{list_id} was approved by {approval.by} at {sla.stamp(approval.at)}; its "
             f"{days}-day cooling-off period ends at {sla.stamp(ends.astimezone(act.now.tzinfo))}"
         )
+    _signs_as_executor(where, act)
     plan = _plan(where, found.value, approval, act, journal)
     keyed = dict(plan.keys)
     store = _store_for(where, list_id) if keyed else None
+    _keys_in_store(store, plan, rerun=journal is not None)
+    _recheck(where, store, plan, act)
     destroying.write_journal(where.root, list_id, plan.to_json(list_id))  # the intent, first
     for case_id in sorted(keyed):
         _erase(store, case_id, act, plan, list_id)
-    paths = _write_tree(where, list_id, found.value, plan, approval, days, store)
+    if plan.key_store_log is None:  # quoted by the certificate: the same on every re-run
+        plan.key_store_log = store.log_head() if store is not None else ""
+        destroying.write_journal(where.root, list_id, plan.to_json(list_id))
+    paths = _write_tree(where, list_id, found.value, plan, approval, days)
     try:
         committed = destroying.commit(
             where.root,
@@ -243,14 +253,7 @@ def _plan(
     from casetrail.core import destruction, sla
 
     if journal is not None:
-        return _Plan(
-            str(journal["executed_by"]),
-            str(journal["executed_at"]),
-            str(journal["approved_at"]),
-            dict(journal["tombstones"]),
-            dict(journal["keys"]),
-            list(journal["certificate_cases"]),
-        )
+        return _from_journal(journal, value)
     record = destruction.Record(
         value.id, "", value.proposed_by, value.proposed_at, approval.by,
         sla.stamp(approval.at.astimezone(act.now.tzinfo)), approval.commit,
@@ -279,6 +282,99 @@ def _plan(
             }
         )
     return plan
+
+
+def _from_journal(journal: dict[str, Any], value: DestructionList) -> _Plan:
+    """The plan an interrupted run recorded, refused unless it has the shape this command
+    writes and is about this list's cases."""
+    from casetrail.core import destruction, formats
+
+    damaged = UserError(
+        f"the journal of {value.id} (.git/casetrail/destroying/{value.id}.json) is damaged; "
+        "compare `casetrail keys status` with the list before removing it by hand"
+    )
+    try:
+        plan = _Plan(
+            str(journal["executed_by"]),
+            str(journal["executed_at"]),
+            str(journal["approved_at"]),
+            {str(k): str(v) for k, v in dict(journal["tombstones"]).items()},
+            {str(k): str(v) for k, v in dict(journal["keys"]).items()},
+            [dict(c) for c in journal["certificate_cases"]],
+            journal.get("key_store_log"),
+        )
+        entries = {str(c["id"]): (str(c["type"]), str(c["key"]), int(c["documents"]))
+                   for c in plan.certificate_cases}  # fmt: skip
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise damaged from None
+    ids = set(value.case_ids)
+    if (
+        set(plan.tombstones) != ids
+        or set(entries) != ids
+        or not set(plan.keys) <= ids
+        or not all(formats.is_datetime(t) for t in (plan.executed_at, plan.approved_at))
+        or any(
+            k not in (destruction.KEY_ERASED, destruction.NO_CASE_KEY)
+            for _, k, _ in entries.values()
+        )
+        or not (plan.key_store_log is None or isinstance(plan.key_store_log, str))
+    ):
+        raise damaged
+    return plan
+
+
+def _signs_as_executor(where: Office, act: Act) -> None:
+    """Keys are erased before the commit that records it: refuse first unless that commit will
+    be the executing records officer's own signed commit (the audit would reject any other)."""
+    from casetrail.cli.setup_signing import cannot_sign_as
+
+    why = cannot_sign_as(
+        where.root, where.config.roster, act.actor, where.config.policy.raw["calendar"]["timezone"]
+    )
+    if why is not None:
+        raise UserError(f"nothing was destroyed: the destruction commit would not be valid: {why}")
+
+
+def _keys_in_store(store: Any, plan: _Plan, rerun: bool) -> None:
+    """Each listed case's key is the one its file names; only a re-run may find one gone, and
+    only if the store's log says it was erased (not a wrong or empty store folder)."""
+    from casetrail.core.keystore import KeyStoreError
+
+    for case_id, key in sorted(plan.keys.items()):
+        try:
+            held = store.recipient(case_id)
+        except KeyStoreError:
+            if rerun and store.was_erased(case_id):
+                continue
+            raise UserError(
+                f"key store {store.root} holds no key for {case_id}; is it the office's store? "
+                "Nothing was destroyed"
+            ) from None
+        if held != key:
+            raise UserError(
+                f"key store {store.root}: the key of {case_id} is not the one its file names; "
+                "nothing was destroyed"
+            )
+
+
+def _recheck(where: Office, store: Any, plan: _Plan, act: Act) -> None:
+    """On a re-run, every case not yet destroyed is judged again (a legal hold may have come
+    since): only a case whose key is gone, or whose tombstone is written, goes on as planned."""
+    from casetrail.core import destruction, document
+
+    refusals = []
+    for case_id in sorted(plan.tombstones):
+        rel = _case_rel(case_id)
+        parsed, _ = document.parse((where.root / rel).read_bytes())
+        if parsed is not None and destruction.is_tombstone(parsed.front_matter):
+            continue
+        if case_id in plan.keys and store is not None and store.was_erased(case_id):
+            continue
+        why = destruction.why_not_destroyable(_closed_case(where, case_id), act.now.date())
+        if why:
+            refusals.append(why)
+    if refusals:
+        raise UserError("nothing more was destroyed: " + "; ".join(refusals))
 
 
 def _closed_case(where: Office, case_id: str) -> Case:
@@ -314,11 +410,11 @@ def _store_for(where: Office, list_id: str) -> Any:
 def _erase(store: Any, case_id: str, act: Act, plan: _Plan, list_id: str) -> None:
     from casetrail.core.keystore import KeyStoreError
 
+    if store.was_erased(case_id):
+        return  # by an earlier, interrupted run (checked against the store's log)
     try:
         store.erase(case_id, act.actor.handle, act.now)
     except KeyStoreError as error:
-        if "has no per-case key" in str(error):
-            return  # erased by an earlier, interrupted run (the store logs only real erasures)
         raise UserError(
             f"key store {store.root}: {error}; run `casetrail destroy execute {list_id}` again"
         ) from None
@@ -331,7 +427,6 @@ def _write_tree(
     plan: _Plan,
     approval: Any,
     days: int,
-    store: Any,
 ) -> list[str]:
     """Tombstones, document removals and the certificate, each written atomically; the paths
     to commit."""
@@ -360,7 +455,7 @@ def _write_tree(
             )
             for c in plan.certificate_cases
         ),
-        store.log_head() if store is not None else "",
+        plan.key_store_log or "",
     )
     rel = destruction.certificate_path(list_id)
     target = where.root / rel

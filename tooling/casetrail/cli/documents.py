@@ -12,7 +12,7 @@ import click
 
 from casetrail.cli.common import case_path, edited, load_case, office, relative_path
 from casetrail.cli.main import UserError
-from casetrail.cli.sealing import IDENTITY_OPTION, documents_set
+from casetrail.cli.sealing import IDENTITY_OPTION, check_case_key, documents_set
 
 
 @click.command()
@@ -60,6 +60,7 @@ def attach(
         raise UserError(f"{source}: cannot read it ({error.strerror})") from None
     if len(data) > cipher.MAX_ATTACHMENT_BYTES:
         raise UserError(f"{source} is larger than {cipher.MAX_ATTACHMENT_BYTES:,} bytes")
+    check_case_key(loaded.case)
     wanted = documents_set(loaded.case, where.config)
     document = documents.Document(
         documents.extension_of(source), len(data), hashlib.sha256(data).hexdigest()

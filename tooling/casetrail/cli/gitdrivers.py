@@ -205,6 +205,7 @@ class _Resolver:
             return merge3.Unresolved(f"case type {case.type!r} is not in the policy")
         try:
             ring = casekeys.with_case_key(ring, case)
+            casekeys.check_case_key(case)
         except casekeys.CaseKeyError as error:
             return merge3.Unresolved(str(error))
         was = cipher.decrypt_section(base, ring, case.id, title) if base is not None else None

@@ -52,14 +52,16 @@ def status(ctx: click.Context, fmt: str) -> int:
         keyreport.KeyedCase(
             case.id,
             str(case.data[recipients.CASE_KEY]),
-            tuple(sorted(recipients.case_readers(case, policy, roster))),
+            recipients.case_readers(case, policy, roster),
         )
         for case in index.cases
         if isinstance(case.data.get(recipients.CASE_KEY), str)
     ]
     destroyed = [t.id for t in index.tombstones if t.key == "erased"]
     interrupted = destroying.interrupted(where.root)
-    rows = keyreport.rows(keyed, destroyed, store.status(), interrupted)
+    held = {s.case_id for s in store.status() if s.recipient is not None}
+    wrapped = {k.id: store.wrapped_to(k.id) for k in keyed if k.id in held}
+    rows = keyreport.rows(keyed, destroyed, store.status(), interrupted, wrapped)
     log = store.verify_log()
     if fmt == "json":
         out = {
@@ -114,13 +116,22 @@ def sync(
             raise UserError(f"no case with a per-case key: {', '.join(unknown)}")
         chosen = {c: chosen[c] for c in cases}
     ring = keyring(identity)
-    changed = 0
+    changed, failed = 0, []
     for case in chosen.values():
-        done = casekeys.sync(
-            store, case, where.config.policy, where.config.roster, ring, act.actor.handle, act.now
-        )
+        try:
+            done = casekeys.sync(
+                store, case, where.config.policy, where.config.roster, ring, act.actor.handle,
+                act.now,
+            )  # fmt: skip
+        except casekeys.CaseKeyError as error:  # one case must not keep the others as they were
+            failed.append(str(error))
+            continue
         if done.words(case.id):
             changed += 1
             click.echo(done.words(case.id))
     click.echo(f"{changed} of {len(chosen)} case key(s) changed")
+    if failed:
+        for message in failed:
+            click.echo(f"not synced: {message}", err=True)
+        raise UserError(f"{len(failed)} case key(s) could not be synced (see above)")
     return 0

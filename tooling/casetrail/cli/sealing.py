@@ -62,6 +62,16 @@ def section_sets(case: Case, config: Config) -> dict[str, RecipientSet]:
     }
 
 
+def check_case_key(case: Case) -> None:
+    """Before encrypting to a case's own key: refuse one the store does not hold for it."""
+    from casetrail.shell import casekeys
+
+    try:
+        casekeys.check_case_key(case)
+    except casekeys.CaseKeyError as error:
+        raise UserError(str(error)) from None
+
+
 def documents_set(case: Case, config: Config) -> RecipientSet:
     from casetrail.core import recipients
 
@@ -116,6 +126,7 @@ def reseal(
     recorded keyset is not the policy's are re-encrypted too (returned, not written)."""
     from casetrail.core import sealed
 
+    check_case_key(case)
     opened = current if current is not None else open_sections(document, case, config, ring)
     outcome = sealed.reseal(document, opened, texts or {}, section_sets(case, config), encrypt)
     text = f"---\n{document.front_matter_text}---\n{outcome.body}"

@@ -299,3 +299,30 @@ def _now(timezone: str) -> datetime:
     simulated = os.environ.get(NOW_VARIABLE)
     moment = parse_moment(simulated, NOW_VARIABLE) if simulated else datetime.now(zone)
     return moment.astimezone(zone)
+
+
+def cannot_sign_as(root: Path, roster: Roster, person: Person, timezone: str) -> str | None:
+    """Why a commit made in this clone now would not be `person`'s signed commit (committer
+    e-mail, signing turned on, the key `user.signingkey` names being theirs and valid), or None.
+    For a step that cannot be undone once done, such as erasing keys, and is then committed."""
+    from casetrail.core import signers
+    from casetrail.shell import git
+
+    email, source = _committer_email(root)
+    if email != person.email:
+        return (
+            f"git would commit as {email or 'nobody'} ({source or 'no e-mail set'}), not as "
+            f"{person.handle} ({person.email}); run it in {person.handle}'s own set-up clone"
+        )
+    if (git.config_value(root, "gpg.format") or "") != "ssh" or (
+        git.config_value(root, "commit.gpgsign") or ""
+    ).lower() not in GIT_TRUE:
+        return "commits here are not signed with an SSH key; run casetrail setup first"
+    value = git.config_value(root, "user.signingkey")
+    if not value:
+        return "git config user.signingkey is not set; run casetrail setup first"
+    key = _key(value)
+    if isinstance(key, str):
+        return key
+    signing = _Signing(signers.signing_keys(roster.raw), _now(timezone), timezone)
+    return signing.problem(key, person)

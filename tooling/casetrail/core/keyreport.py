@@ -22,11 +22,12 @@ PROBLEMS = frozenset({MISSING, MISMATCH, NOT_SHREDDED, INTERRUPTED, BEING_DESTRO
 
 @dataclass(frozen=True, slots=True)
 class KeyedCase:
-    """A case file that names a per-case key, and who should hold a wrapper of it."""
+    """A case file that names a per-case key, and who should hold a wrapper of it (reader ->
+    that reader's age recipient in the roster now)."""
 
     id: str
     recipient: str
-    wanted: tuple[str, ...]
+    wanted: Mapping[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,9 +59,11 @@ def rows(
     destroyed: Iterable[str],
     store: Sequence[CaseKeyStatus],
     interrupted: Mapping[str, str] | None = None,
+    wrapped: Mapping[str, Mapping[str, str]] | None = None,
 ) -> list[Row]:
     """One row per case the repository or the store knows; `interrupted` maps a case to the
-    destruction list whose execution stopped half-way."""
+    destruction list whose execution stopped half-way; `wrapped` gives, per case, the recipient
+    each wrapper was made for (a reader whose key changed since is `missing` a valid one)."""
     held = {s.case_id: s for s in store if s.state == "ready"}
     stuck = {s.case_id: s.state for s in store if s.state != "ready"}
     halted = dict(interrupted or {})
@@ -83,7 +86,13 @@ def rows(
         elif entry.recipient != case.recipient:
             out.append(Row(case.id, MISMATCH, entry.readers))
         else:
-            missing = tuple(sorted(set(case.wanted) - set(entry.readers)))
+            made_for = (wrapped or {}).get(case.id, {})
+            stale = {
+                r
+                for r in entry.readers
+                if made_for.get(r, case.wanted.get(r)) != case.wanted.get(r)
+            }
+            missing = tuple(sorted(set(case.wanted) - (set(entry.readers) - stale)))
             extra = tuple(sorted(set(entry.readers) - set(case.wanted)))
             state = TO_SYNC if missing or extra else OK
             note = "run `casetrail keys sync`" if state == TO_SYNC else ""

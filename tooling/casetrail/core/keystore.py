@@ -218,6 +218,10 @@ class KeyStore(Protocol):
 
     def log_head(self) -> str: ...
 
+    def wrapped_to(self, case_id: str) -> dict[str, str]: ...
+
+    def was_erased(self, case_id: str) -> bool: ...
+
 
 # --- the change log --------------------------------------------------------------------------
 
@@ -399,3 +403,12 @@ def latest(entries: Iterable[LogEntry], case_id: str, reader: str | None = None)
         ):
             found = entry
     return found
+
+
+def wrapped_recipient(entry: LogEntry, reader: str) -> str | None:
+    """The recipient an entry wrapped the key to for `reader`, if it is a wrap (or a create)."""
+    if entry.action == "wrap":
+        return entry.recipient
+    if entry.action == "create":
+        return dict(entry.readers).get(reader)
+    return None

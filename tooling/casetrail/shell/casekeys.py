@@ -102,6 +102,24 @@ def create(
         raise CaseKeyError(f"key store {store.root}: {error}") from None
 
 
+def check_case_key(case: Case) -> None:
+    """Refuse to encrypt anything to a `case_key` the store does not hold for the case: a
+    recipient written into the front matter by hand could be anyone's."""
+    key = uses_key(case)
+    if key is None:
+        return
+    store = open_store(why=f"case {case.id} is encrypted to a per-case key, but ")
+    try:
+        held = store.recipient(case.id)
+    except ks.KeyStoreError as error:
+        raise CaseKeyError(f"key store {store.root}: {error}") from None
+    if held != key:
+        raise CaseKeyError(
+            f"case {case.id}: its case_key is not the key the store holds for it; refusing to "
+            "encrypt anything to it (was the front matter edited by hand?)"
+        )
+
+
 def with_case_key(ring: cipher.Keyring, case: Case | Mapping[str, Any]) -> cipher.Keyring:
     """`ring` plus the case's per-case identity, unwrapped from the store with `ring`'s
     identities; `ring` itself for a case without a per-case key or when it holds no key (the
@@ -170,7 +188,11 @@ def sync(
     key is wrapped before an old one is removed, so the case never loses its escrow."""
     wanted = wanted_readers(case, policy, roster)
     try:
-        present = set(store.readers(case.id))
+        made_for = store.wrapped_to(case.id)
+        # A reader whose age key changed in the roster (lost, compromised) gets a wrapper for
+        # the new key, which replaces the one the old key could open.
+        stale = {h for h, key in made_for.items() if h in wanted and key != wanted[h]}
+        present = set(made_for) - stale
         missing = sorted(set(wanted) - present, key=lambda h: (not ks.is_escrow(h), h))
         if missing and not ring:
             raise CaseKeyError(
@@ -180,7 +202,7 @@ def sync(
             )
         for holder in missing:
             store.wrap(case.id, holder, wanted[holder], ring.identities, actor, at)
-        extra = sorted(present - set(wanted))
+        extra = sorted(set(made_for) - set(wanted))
         for holder in extra:
             store.remove(case.id, holder, actor, at)
     except ks.KeyStoreError as error:

@@ -52,10 +52,13 @@ def read_journal(root: Path, list_id: str) -> dict[str, Any] | None:
     except FileNotFoundError:
         return None
     except (OSError, ValueError):
+        value = None
+    if not isinstance(value, dict):
         raise DestroyError(
-            f"{path}: the journal of an interrupted execution is unreadable"
-        ) from None
-    return value if isinstance(value, dict) else None
+            f"{path}: the journal of an interrupted execution is damaged; compare `casetrail "
+            "keys status` with the list before removing it by hand"
+        )
+    return value
 
 
 def write_journal(root: Path, list_id: str, record: dict[str, Any]) -> None:

@@ -566,12 +566,7 @@ class DirectoryKeyStore:
 
     @staticmethod
     def _logged_wrap(entry: LogEntry, reader: str) -> str | None:
-        """The recipient an entry wrapped the key to for `reader`, if it is a wrap."""
-        if entry.action == "wrap":
-            return entry.recipient
-        if entry.action == "create":
-            return dict(entry.readers).get(reader)
-        return None
+        return ks.wrapped_recipient(entry, reader)
 
     def remove(self, case_id: str, handle: str, actor: str, at: datetime) -> None:
         """Revoke: delete `handle`'s wrapper of the case's key."""
@@ -683,6 +678,30 @@ class DirectoryKeyStore:
             finally:
                 _close(cases)
         return found
+
+    def wrapped_to(self, case_id: str) -> dict[str, str]:
+        """Each present wrapper's reader and the recipient the change log says it was made
+        for ("" if the log does not say): a reader whose roster key changed needs a new one."""
+        ks.check_case_id(case_id)
+        present = self.readers(case_id)
+        with self._session(change=False) as root:
+            entries = ks.parse_entries(self._log(root))
+        found = {}
+        for reader in present:
+            last = ks.latest(entries, case_id, reader)
+            found[reader] = (ks.wrapped_recipient(last, reader) if last else None) or ""
+        return found
+
+    def was_erased(self, case_id: str) -> bool:
+        """True if the log's last word on the case is an erase and no key is left."""
+        ks.check_case_id(case_id)
+        with self._session(change=False) as root:
+            last = ks.latest(ks.parse_entries(self._log(root)), case_id)
+            case_fd = self._case_dir(root, case_id)
+        if case_fd is not None:
+            _close(case_fd)
+            return False
+        return last is not None and last.action == "erase"
 
     def log_head(self) -> str:
         """`N entries, sha256 <hash of the last line>`: what a signed record (a destruction
