@@ -506,3 +506,22 @@ def test_a_range_after_the_approval_judges_the_destruction(kit: History, scene: 
     kit.commit("hlindqvist", "Add to the list", files={LIST_REL: text + entry})
     other = by_hand(kit, scene.spared)
     only(kit, other, f"not the list on main at {scene.approval[:12]}", range_=span)
+
+
+def test_an_execution_dated_forward_is_caught_by_the_commits_after_it(
+    kit: History, scene: Scene
+) -> None:
+    """One day after the approval the records officer runs execute with the clock set past the
+    cooling-off period; the next commit on main, made at the real time, gives the date away."""
+    done = execute(kit, COOLED + timedelta(hours=1))
+    after = kit.commit(
+        "amartin",
+        "An unrelated note",
+        files={"notes.txt": "x\n"},
+        date=APPROVED + timedelta(days=1),
+    )
+    exit_code, found = audited(kit)
+    assert exit_code == 1, shown(found)
+    assert {(f.code, f.commit) for f in errors(found)} == {("CT850", done)}, shown(found)
+    assert by_code(found, "CT807") == {after}
+    assert "main's later commits were made by" in shown(found)

@@ -390,3 +390,14 @@ def test_a_rerun_after_the_commit_only_removes_the_journal(
     )
     assert kit.read(destruction.certificate_path(LIST)) == certificate
     assert destroying.read_journal(kit.root, LIST) is None
+
+
+def test_documents_put_back_beside_a_tombstone_are_found(
+    office: tuple[History, Path, list[str]],
+) -> None:
+    kit, _, cases = office
+    assert execute(kit).code == 0  # type: ignore[attr-defined]
+    folder = kit.case_path(cases[0]).removesuffix(".md")
+    kit.git("checkout", "HEAD~1", "--", folder)
+    result = kit.casetrail("check")
+    assert result.code == 1 and "beside a destroyed case's tombstone" in result.out, result

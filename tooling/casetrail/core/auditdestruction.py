@@ -62,6 +62,16 @@ class MainLine:
             self._times = history.effective_times(self.data.commits)
         return self._times.get(commit.id, commit.committer_time)
 
+    def made_by(self, commit: Commit, writer: Commit) -> datetime | None:
+        """The latest a commit can have been made: no later than any commit after it on main's
+        line (for a commit on a merged branch, the merge `commit` bounds it too); None when
+        nothing follows it."""
+        at = next((i for i, c in enumerate(self.line) if c.id == commit.id), None)
+        if at is None:
+            return None
+        after = self.line[at + 1 :] if writer.id == commit.id else self.line[at:]
+        return min((c.committer_time for c in after), default=None)
+
     def base(self) -> str | None:
         """The commit main's audited line starts from (the trust root, or a range's base)."""
         first = self.line[0] if self.line else None
@@ -139,6 +149,15 @@ def _problems(main: MainLine, commit: Commit, change: Change, writer: Commit) ->
             f"executed {writer.committer_time.isoformat()}, before the {days}-day "
             f"cooling-off period after the approval ended ({ends.isoformat()})"
         )
+    else:
+        later = main.made_by(commit, writer)
+        if later is not None and later < writer.committer_time and later < ends:
+            # A clock run forward: the execution claims a date the commits after it deny.
+            yield (
+                f"executed {writer.committer_time.isoformat()} by its date, but main's later "
+                f"commits were made by {later.isoformat()}, before the {days}-day cooling-off "
+                f"period after the approval ended ({ends.isoformat()})"
+            )
     yield from _certificate(data, commit, record, tomb.id)
 
 

@@ -24,6 +24,9 @@ class Config:
     fast_check: Callable[[Any], bool]
 
 
+TOMBSTONE = "tombstone"  # FileResult.lines key marking a destroyed case's tombstone
+
+
 @dataclass(frozen=True, slots=True)
 class FileResult:
     path: str
@@ -60,7 +63,8 @@ def check_parsed(
     metadata = document.front_matter
     if destruction.is_tombstone(metadata):  # a destroyed case: its record, nothing to check more
         findings.extend(tombstones.findings(path, document))
-        return FileResult(path, tuple(locate(path, f, document) for f in findings))
+        located = tuple(locate(path, f, document) for f in findings)
+        return FileResult(path, located, lines={TOMBSTONE: 1})
     if not config.fast_check(metadata):
         precise = list(validation.precise_findings(config.case_schema, metadata))
         # The two validators must agree; if only the fast one objects, still refuse the file.
@@ -120,6 +124,7 @@ def check_tree(
 ) -> list[Diagnostic]:
     """The cross-file rules. A finding may name a file that is not a checked case (an
     attachment, a folder): it is placed at its explicit line, else at line 1."""
+    results = list(results)
     by_path = {r.path: r for r in results if r.summary is not None}
     tree = TreeContext(
         tuple(r.summary for r in by_path.values() if r.summary),
@@ -128,6 +133,7 @@ def check_tree(
         as_of,
         strict_sla,
         attachments,
+        frozenset(r.path for r in results if TOMBSTONE in r.lines),
     )
     out = []
     for rule in RULES.values():

@@ -162,6 +162,16 @@ def attachments_match_folders(tree: TreeContext) -> Iterator[tuple[str, Finding]
         if files:
             yield from _files(summary, files)
     for folder, files in sorted(folders.items()):
+        if f"{folder}.md" in tree.tombstones:
+            yield (
+                folder,
+                Finding(
+                    ORPHAN,
+                    f"{folder}/ holds {len(files)} file(s) beside a destroyed case's tombstone",
+                    hint="a destroyed case keeps no documents: remove the folder",
+                ),
+            )
+            continue
         if folder in judged or f"{folder}.md" in scan.cases:
             continue  # its case file did not parse: check reports that instead
         yield (

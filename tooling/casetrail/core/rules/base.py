@@ -72,6 +72,7 @@ class TreeContext:
     as_of: datetime | None = None  # time-based rules run only when a moment is given
     strict_sla: bool = False  # time-based findings are errors (a scheduled escalation job)
     attachments: AttachmentScan | None = None  # None: attachment folders were not looked at
+    tombstones: frozenset[str] = frozenset()  # paths of destroyed cases' tombstones
 
 
 CaseCheck = Callable[[CaseContext], Iterator[Finding]]
