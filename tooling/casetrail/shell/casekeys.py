@@ -62,7 +62,9 @@ def location(root: Path | None = None) -> Path | None:
     if not value:
         return None
     found = Path(value).expanduser()
-    return found if found.is_absolute() else where / found  # relative: to the repository
+    if found.is_absolute():
+        return found
+    return Path(os.path.normpath(where.absolute() / found))  # relative: to the repository
 
 
 def open_store(root: Path | None = None, why: str = "") -> DirectoryKeyStore:
