@@ -203,13 +203,17 @@ def test_a_case_key_edited_by_hand_encrypts_nothing(tmp_path: Path) -> None:
     rel = kit.case_path(cid)
     outsider = str(pyrage.x25519.Identity.generate().to_public())
     text = re.sub(r"(?m)^case_key: \S+$", f"case_key: {outsider}", kit.read(rel))
-    kit.commit("bkoch", "Swap the case key", files={rel: text})
+    swapped = kit.commit("bkoch", "Swap the case key", files={rel: text})
     letter = kit.home / "letter.txt"
     letter.write_text("CANARY-OUTSIDER a fictional letter\n")
     result = kit.casetrail("attach", cid, str(letter), "--kind", "correspondence", "--by", "bkoch")
     assert result.code == 2 and "not the key the store holds" in result.err, result
     assert kit.git("status", "--porcelain") == ""
     assert "the store's key is not the case's" in kit.casetrail("keys", "status").out
+    code, found, _ = kit.audit_json()
+    assert code == 1 and {(f.code, f.commit) for f in found if f.severity == "error"} == {
+        ("CT852", swapped)
+    }, found
 
 
 def test_a_replaced_age_key_gets_a_new_wrapper_and_the_old_key_reads_nothing(

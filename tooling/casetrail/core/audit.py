@@ -201,6 +201,17 @@ def case_transitions(data: History, order: Mapping[str, int]) -> Iterator[AuditF
             old = change.old_blob if is_case(change.old_path) else None
             new = change.new_blob if is_case(change.new_path) else None
             before, after = data.facts(old).status, data.facts(new).status
+            was_key, key = data.facts(old).key, data.facts(new).key
+            if was_key is not None and new is not None and after != DESTROYED and key != was_key:
+                yield finding(
+                    commit.id,
+                    "CT852",
+                    f"case_key changed from {was_key[:16]}... to "
+                    f"{key[:16] + '...' if key else 'nothing'}",
+                    change.path,
+                    "a case keeps the key it was registered with: its ciphertext in history is "
+                    "sealed to it, and the key store holds it",
+                )
             if data.assignment_by_merge:
                 yield from _assignments(data, commit, change)
             if before == DESTROYED:

@@ -51,6 +51,11 @@ CODES: dict[str, tuple[str, str, Severity]] = {
         Severity.ERROR,
     ),
     "CT851": ("tombstone-changed", "a destroyed case's tombstone changed", Severity.ERROR),
+    "CT852": (
+        "case-key-changed",
+        "a case's per-case key changed or was removed",
+        Severity.ERROR,
+    ),
     "CT830": ("entry-after-commit", "entry dated after the commit that wrote it", Severity.ERROR),
     "CT831": (
         "entry-long-before-commit",

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from typing import Any
 
-VERSION = 1  # of the facts kept by blob id: bump when what they hold changes
+VERSION = 2  # of the facts kept by blob id: bump when what they hold changes
 
 _STATUS = re.compile(rb"^status:[ \t]*[\"']?([A-Za-z_]+)[\"']?[ \t]*(?:#.*)?\r?$", re.MULTILINE)
 # `key: "2026-11-03T10:40:00+01:00"` or `key: 2026-11-03`: casetrail's block layout, one key
@@ -35,6 +35,9 @@ _ENTRY_FIELD = re.compile(
     rb"^[ \t]*(?:-[ \t]+)?(role|person):[ \t]*[\"']?([A-Za-z0-9_.-]+)", re.MULTILINE
 )
 TEAM_ROLES = frozenset({"handler", "resolution_officer"})
+_CASE_KEY = re.compile(
+    rb"^case_key:[ \t]*[\"']?(age1[02-9ac-hj-np-z]+)[\"']?[ \t]*\r?$", re.MULTILINE
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,17 +47,20 @@ class Facts:
     status: str | None
     events: tuple[tuple[str, str, int], ...]  # (key, timestamp, how many times)
     team: frozenset[str]  # everyone it names as handler or resolution officer
+    key: str | None = None  # its per-case key's recipient (`case_key`), if it has one
 
     def event_counts(self) -> Counter[tuple[str, str]]:
         return Counter({(key, value): count for key, value, count in self.events})
 
     def to_json(self) -> list[Any]:
-        return [self.status, [list(e) for e in self.events], sorted(self.team)]
+        return [self.status, [list(e) for e in self.events], sorted(self.team), self.key]
 
     @classmethod
     def from_json(cls, data: list[Any]) -> Facts:
-        status, events, team = data
-        return cls(status, tuple((str(k), str(v), int(n)) for k, v, n in events), frozenset(team))
+        status, events, team, key = data
+        return cls(
+            status, tuple((str(k), str(v), int(n)) for k, v, n in events), frozenset(team), key
+        )
 
 
 ABSENT = Facts(None, (), frozenset())
@@ -68,12 +74,20 @@ def facts(data: bytes | None) -> Facts:
     flow = b"{" in front or b"[" in front.replace(b"[]", b"")
     parsed = _yaml(front) if flow else None
     if parsed is not None:
-        return Facts(_yaml_status(parsed), _yaml_events(parsed), _yaml_team(parsed))
+        key = parsed.get("case_key")
+        return Facts(
+            _yaml_status(parsed),
+            _yaml_events(parsed),
+            _yaml_team(parsed),
+            key if isinstance(key, str) else None,
+        )
     counted = _events(front)
+    found = _CASE_KEY.search(front) if b"case_key" in front else None
     return Facts(
         _status(front),
         tuple(sorted((k, v, n) for (k, v), n in counted.items())),
         _team(front),
+        found.group(1).decode() if found else None,
     )
 
 
