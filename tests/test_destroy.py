@@ -187,9 +187,13 @@ def test_destroy_refuses_a_list_merged_by_its_proposer_or_not_committed(tmp_path
 def test_destroy_refuses_a_case_under_legal_hold(office: tuple[History, Path, list[str]]) -> None:
     """A legal hold set after approval stops the whole list; propose never lists a held case."""
     kit, store, cases = office
-    rel = kit.case_path(cases[0])
-    text = kit.read(rel).replace("\nretention:\n", "\nretention:\n  legal_hold: true\n", 1)
-    kit.commit("hlindqvist", "Legal hold", files={rel: text})
+    kit.now = AFTER_COOLING_OFF - timedelta(days=1)
+    refused = kit.casetrail("hold", cases[0], "--by", "fweber", "--reason", "litigation")
+    assert refused.code == 2 and "records officer" in refused.err, refused
+    held = kit.ok("hold", cases[0], "--by", "hlindqvist", "--reason", "a pending court case")
+    assert f"{cases[0]} placed under legal hold by hlindqvist" in held
+    kit.commit("hlindqvist", "Legal hold")
+    assert "legal hold:" in kit.ok("retention", "--all")
     before = snapshot(kit, store)
     result = execute(kit)
     assert result.code == 2 and f"{cases[0]} is under legal hold" in result.err, result  # type: ignore[attr-defined]
@@ -203,6 +207,16 @@ def test_destroy_refuses_a_case_under_legal_hold(office: tuple[History, Path, li
     (kit.root / destruction.list_path(LIST)).unlink()  # as if the list had never been made
     held = kit.casetrail("destroy", "propose", "--by", "hlindqvist", "--case", cases[0])
     assert held.code == 2 and "under legal hold" in held.err
+    kit.git("checkout", "--", destruction.list_path(LIST))
+    again = kit.casetrail("hold", cases[0], "--by", "hlindqvist", "--reason", "twice")
+    assert again.code == 2 and "already" in again.err
+    released = kit.ok("hold", cases[0], "--release", "--by", "hlindqvist", "--reason", "settled")
+    assert "released from legal hold" in released
+    text = kit.read(kit.case_path(cases[0]))
+    assert "action: hold" in text and "action: release" in text and "legal_hold" not in text
+    kit.commit("hlindqvist", "Legal hold released")
+    audit = kit.audit()
+    assert audit.code == 0 and "0 errors, 0 warnings" in audit.out, audit.out
 
 
 def test_only_a_records_officer_proposes_and_executes(

@@ -51,3 +51,15 @@ def reopen(reason: str) -> Step:
     from casetrail.core.actions import closure
 
     return lambda c, a, _o: closure.reopen(c, a, reason)
+
+
+@click.command()
+@case_step
+@click.option("--reason", required=True, help="Why (a litigation, an inquiry; no names).")
+@click.option("--release", is_flag=True, help="Release the hold instead of placing it.")
+def hold(reason: str, release: bool) -> Step:
+    """Place a legal hold on a closed case, or release it (a records officer): while held, the
+    case is never proposed for destruction and no destruction list may destroy it."""
+    from casetrail.core.actions import closure
+
+    return lambda c, a, _o: closure.legal_hold(c, a, reason, release)

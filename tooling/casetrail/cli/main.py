@@ -39,6 +39,7 @@ _COMMANDS = {
     "flag": "casetrail.cli.intake:flag",
     "followup": "casetrail.cli.work:followup",
     "merge-driver": "casetrail.cli.gitdrivers:merge_driver",
+    "hold": "casetrail.cli.closure:hold",
     "keys": "casetrail.cli.keys:keys",
     "log": "casetrail.cli.log:log",
     "new": "casetrail.cli.new:new",

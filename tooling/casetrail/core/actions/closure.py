@@ -208,3 +208,31 @@ def reopen(case: Case, act: Act, reason: str) -> Change:
         Set(("due", "next_review"), sla.due(policy, calendar, "review", act.now, case.priority)),
     ]
     return Change(ops, f"{case.id} reopened by {act.actor.handle}")
+
+
+def legal_hold(case: Case, act: Act, reason: str, release: bool = False) -> Change:
+    """SOP 001 §4.6.1, SOP 002 §4.6: a legal hold suspends a closed case's disposal; placing
+    and releasing it are the records office's, with the reason kept in the record."""
+    doing = "release a legal hold" if release else "place a legal hold"
+    require_role(act.actor, ("records_officer",), doing)
+    require_status(case, (lifecycle.CLOSED,), doing, forward=False)
+    kept = case.data.get("retention")
+    if not isinstance(kept, dict):
+        raise Refusal(f"cannot {doing}: {case.id} has no retention scheduled")
+    held = kept.get("legal_hold") is True
+    if held != release:
+        state = "is not under a legal hold" if release else "is under a legal hold already"
+        raise Refusal(f"cannot {doing}: {case.id} {state}")
+    require_after(case, act, case.closure()["closed_at"], "the closure")
+    entry = {
+        "at": act.at,
+        "by": act.actor.handle,
+        "action": "release" if release else "hold",
+        "reason": one_line(reason, "--reason"),
+    }
+    ops: list[Op] = [Append(("retention", "holds"), entry)]
+    ops.append(
+        Delete(("retention", "legal_hold")) if release else Set(("retention", "legal_hold"), True)
+    )
+    verb = "released from" if release else "placed under"
+    return Change(ops, f"{case.id} {verb} legal hold by {act.actor.handle}")
