@@ -475,6 +475,17 @@ def test_a_tombstone_changed_or_removed_later(kit: History, scene: Scene, how: s
     only(kit, later, f"tombstone was {what.get(how, 'changed')}", code="CT851")
 
 
+@pytest.mark.parametrize("how", ["changed", "removed"])
+def test_a_certificate_changed_or_removed_later(kit: History, scene: Scene, how: str) -> None:
+    execute(kit)
+    text = kit.read(CERTIFICATE)
+    edited = (
+        None if how == "removed" else text.replace("cooling_off_days: 7", "cooling_off_days: 30")
+    )
+    later = kit.commit("hlindqvist", f"Touch the certificate ({how})", files={CERTIFICATE: edited})
+    only(kit, later, f"certificate of destruction was {how}", code="CT851")
+
+
 def test_a_tombstone_changed_on_a_branch_is_found_on_its_merge(kit: History, scene: Scene) -> None:
     execute(kit)
     kit.branch("tidy")

@@ -194,6 +194,11 @@ def case_transitions(data: History, order: Mapping[str, int]) -> Iterator[AuditF
                 "a records officer changes the roster and policy (or merges the change)",
             )
         for change in commit.changes:
+            if (
+                auditdestruction.is_certificate(change.old_path)
+                and change.old_blob != change.new_blob
+            ):
+                yield auditdestruction.certificate_changed(commit, change)
             if not (is_case(change.new_path) or is_case(change.old_path)):
                 continue
             # A case is in the records only at a case path: a file parked elsewhere and moved

@@ -50,7 +50,11 @@ CODES: dict[str, tuple[str, str, Severity]] = {
         "case destroyed without an approved, cooled-off destruction list",
         Severity.ERROR,
     ),
-    "CT851": ("tombstone-changed", "a destroyed case's tombstone changed", Severity.ERROR),
+    "CT851": (
+        "tombstone-changed",
+        "a destroyed case's tombstone, or a certificate of destruction, changed",
+        Severity.ERROR,
+    ),
     "CT852": (
         "case-key-changed",
         "a case's per-case key changed or was removed",

@@ -336,3 +336,19 @@ def tombstone_changed(commit: Commit, change: Change, kept: bool) -> AuditFindin
         change.path,
         "a tombstone is final: it is the register of a destroyed record",
     )
+
+
+def is_certificate(path: str | None) -> bool:
+    return bool(path and path.startswith(f"{destruction.CERTIFICATES_DIR}/"))
+
+
+def certificate_changed(commit: Commit, change: Change) -> AuditFinding:
+    """A certificate of destruction is as final as the tombstones it certifies."""
+    what = "removed" if change.new_blob is None or change.new_path != change.old_path else "changed"
+    return finding(
+        commit.id,
+        "CT851",
+        f"a certificate of destruction was {what}",
+        change.old_path or change.path,
+        "a certificate is final: it records a destruction that cannot be undone",
+    )
