@@ -33,6 +33,9 @@ GIT_ENV = {
 
 
 NOW = "2026-11-23T10:00:00+01:00"  # a Monday
+# `casetrail new` as amartin registers the tests' usual complaint (JSON output).
+NEW_CASE = ("new", "--by", "amartin", "--format", "json", "--type", "complaint",
+            "--priority", "medium", "--title", "Late reply to a records request")  # fmt: skip
 
 
 @pytest.fixture(autouse=True)
@@ -96,20 +99,7 @@ class Records:
         }
 
     def new_case(self, *extra: str) -> str:
-        result = self.run(
-            "new",
-            "--by",
-            "amartin",
-            "--format",
-            "json",
-            "--type",
-            "complaint",
-            "--priority",
-            "medium",
-            "--title",
-            "Late reply to a records request",
-            *extra,
-        )
+        result = self.run(*NEW_CASE, *extra)
         assert result.code == 0, result.err
         import json
 

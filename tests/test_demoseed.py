@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from casetrail.core import envelope
 from casetrail.shell import agedeterministic as agedet
 from casetrail.shell import cipher, demoseed
-from conftest import DEMO_KEYS, PROJECT, Records
+from conftest import DEMO_KEYS, NEW_CASE, PROJECT, Records
 from test_envelope import needs_age
 
 KEY_FILES = sorted(DEMO_KEYS.glob("*.agekey"))
@@ -330,20 +330,6 @@ def test_without_the_seed_encryption_is_random_and_takes_any_key() -> None:
 
 # ---- `casetrail new` ----
 
-NEW = (
-    "new",
-    "--by",
-    "amartin",
-    "--format",
-    "json",
-    "--type",
-    "complaint",
-    "--priority",
-    "medium",
-    "--title",
-    "Late reply to a records request",
-)
-
 
 def fresh_copy(records: Records, name: str) -> Records:
     root = records.root.parent / name
@@ -354,7 +340,7 @@ def fresh_copy(records: Records, name: str) -> Records:
 
 
 def created(records: Records) -> tuple[str, bytes]:
-    result = records.run(*NEW)
+    result = records.run(*NEW_CASE)
     assert result.code == 0, result.err
     rel = str(json.loads(result.out)["path"])
     return rel, (records.root / rel).read_bytes()
@@ -395,7 +381,7 @@ def test_new_with_the_seed_refuses_an_office_with_real_keys_and_writes_nothing(
     real = str(pyrage.x25519.Identity.generate().to_public())
     roster.write_text(roster.read_text().replace(demo, real))
     before = records.snapshot()
-    result = records.run(*NEW)
+    result = records.run(*NEW_CASE)
     assert result.code == 2, (result.out, result.err)
     assert "CASETRAIL_DEMO_SEED is for the fictional demo office only" in result.err
     assert "Traceback" not in result.err and result.out == ""

@@ -328,9 +328,10 @@ def run_edit(
         if edit.note:  # ciphertext diffs say nothing; say what would be re-encrypted instead
             click.echo(f"would have {edit.note}", err=True)
         return 0
-    store = _store_for_readers(where, case, edit.data)
+    after = _after(edit.data)
+    store = _store_for_readers(where, case, after)
     write_case(where.root, rel, edit)
-    keys_note = _sync_case_key(where, store, rel, edit.data, act, identity)
+    keys_note = _sync_case_key(where, store, rel, after, act, identity)
     note = "\n".join(n for n in (edit.note, keys_note) if n)
     edit = replace(edit, note=note)
     if fmt == "json":
@@ -353,13 +354,12 @@ def _after(data: bytes) -> Case | None:
     return Case(parsed.front_matter) if parsed is not None else None
 
 
-def _store_for_readers(where: Office, before: Case, data: bytes) -> DirectoryKeyStore | None:
+def _store_for_readers(where: Office, before: Case, after: Case | None) -> DirectoryKeyStore | None:
     """The key store, if the step changes who holds the case's per-case key (refused before
     anything is written when this machine names no store)."""
     from casetrail.core import recipients
     from casetrail.shell import casekeys
 
-    after = _after(data)
     if after is None or casekeys.uses_key(after) is None:
         return None
     policy, roster = where.config.policy, where.config.roster
@@ -377,7 +377,7 @@ def _sync_case_key(
     where: Office,
     store: DirectoryKeyStore | None,
     rel: str,
-    data: bytes,
+    after: Case | None,
     act: Act,
     identity: tuple[str, ...],
 ) -> str:
@@ -385,7 +385,6 @@ def _sync_case_key(
     from casetrail.cli.sealing import keyring
     from casetrail.shell import casekeys
 
-    after = _after(data)
     if store is None or after is None:
         return ""
     try:

@@ -11,6 +11,7 @@ shell/destroying.py).
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,7 +26,8 @@ if TYPE_CHECKING:
     from casetrail.cli.common import Office
     from casetrail.core.actions.base import Act
     from casetrail.core.case import Case
-    from casetrail.core.destruction import DestructionList
+    from casetrail.core.destruction import Approval, DestructionList
+    from casetrail.shell.keystore_dir import DirectoryKeyStore
 
 
 @click.group()
@@ -203,11 +205,14 @@ def execute(ctx: click.Context, list_id: str, by: str | None, at: str | None) ->
     plan = _plan(where, found.value, approval, act, journal)
     keyed = dict(plan.keys)
     store = _store_for(where, list_id) if keyed else None
-    _keys_in_store(store, plan, rerun=journal is not None)
-    _recheck(where, store, plan, act)
+    if store is not None:
+        _keys_in_store(store, plan, rerun=journal is not None)
+    if journal is not None:  # a first run's plan has just judged every case
+        _recheck(where, store, plan, act)
     destroying.write_journal(where.root, list_id, plan.to_json(list_id))  # the intent, first
-    for case_id in sorted(keyed):
-        _erase(store, case_id, act, plan, list_id)
+    if store is not None:
+        for case_id in sorted(keyed):
+            _erase(store, case_id, act, plan, list_id)
     if plan.key_store_log is None:  # quoted by the certificate: the same on every re-run
         plan.key_store_log = store.log_head() if store is not None else ""
         destroying.write_journal(where.root, list_id, plan.to_json(list_id))
@@ -244,13 +249,14 @@ def execute(ctx: click.Context, list_id: str, by: str | None, at: str | None) ->
 def _plan(
     where: Office,
     value: DestructionList,
-    approval: Any,
+    approval: Approval,
     act: Act,
     journal: dict[str, Any] | None,
 ) -> _Plan:
     """Tombstones and certificate entries, from the journal on a re-run (same record), else
     from the cases as they are, refused if any of them may not be destroyed now."""
     from casetrail.core import destruction, sla
+    from casetrail.shell import destroying
 
     if journal is not None:
         return _from_journal(journal, value)
@@ -259,7 +265,8 @@ def _plan(
         sla.stamp(approval.at.astimezone(act.now.tzinfo)), approval.commit,
         act.actor.handle, sla.stamp(act.now),
     )  # fmt: skip
-    cases = [_closed_case(where, case_id) for case_id in value.case_ids]
+    committed = destroying.head_versions(where.root, [_case_rel(c) for c in value.case_ids])
+    cases = [_closed_case(where, case_id, committed) for case_id in value.case_ids]
     refusals = [why for c in cases if (why := destruction.why_not_destroyable(c, act.now.date()))]
     if refusals:
         raise UserError("nothing was destroyed: " + "; ".join(refusals))
@@ -335,7 +342,7 @@ def _signs_as_executor(where: Office, act: Act) -> None:
         raise UserError(f"nothing was destroyed: the destruction commit would not be valid: {why}")
 
 
-def _keys_in_store(store: Any, plan: _Plan, rerun: bool) -> None:
+def _keys_in_store(store: DirectoryKeyStore, plan: _Plan, rerun: bool) -> None:
     """Each listed case's key is the one its file names; only a re-run may find one gone, and
     only if the store's log says it was erased (not a wrong or empty store folder)."""
     from casetrail.core.keystore import KeyStoreError
@@ -357,11 +364,13 @@ def _keys_in_store(store: Any, plan: _Plan, rerun: bool) -> None:
             )
 
 
-def _recheck(where: Office, store: Any, plan: _Plan, act: Act) -> None:
+def _recheck(where: Office, store: DirectoryKeyStore | None, plan: _Plan, act: Act) -> None:
     """On a re-run, every case not yet destroyed is judged again (a legal hold may have come
     since): only a case whose key is gone, or whose tombstone is written, goes on as planned."""
     from casetrail.core import destruction, document
+    from casetrail.shell import destroying
 
+    committed = destroying.head_versions(where.root, [_case_rel(c) for c in plan.tombstones])
     refusals = []
     for case_id in sorted(plan.tombstones):
         rel = _case_rel(case_id)
@@ -370,25 +379,25 @@ def _recheck(where: Office, store: Any, plan: _Plan, act: Act) -> None:
             continue
         if case_id in plan.keys and store is not None and store.was_erased(case_id):
             continue
-        why = destruction.why_not_destroyable(_closed_case(where, case_id), act.now.date())
+        case = _closed_case(where, case_id, committed)
+        why = destruction.why_not_destroyable(case, act.now.date())
         if why:
             refusals.append(why)
     if refusals:
         raise UserError("nothing more was destroyed: " + "; ".join(refusals))
 
 
-def _closed_case(where: Office, case_id: str) -> Case:
-    """A listed case as committed: readable, and not edited since."""
+def _closed_case(where: Office, case_id: str, committed: dict[str, bytes | None]) -> Case:
+    """A listed case as committed (`committed`: HEAD's versions): readable, not edited since."""
     from casetrail.core import destruction, document
     from casetrail.core.case import Case
-    from casetrail.shell import destroying
 
     rel = _case_rel(case_id)
     try:
         data = (where.root / rel).read_bytes()
     except OSError:
         raise UserError(f"{rel}: the case file is missing; nothing was destroyed") from None
-    if destroying.head_has(where.root, rel) != data:
+    if committed.get(rel) != data:
         raise UserError(f"{rel} has uncommitted changes; commit or undo them first")
     parsed, _ = document.parse(data)
     if parsed is None or destruction.is_tombstone(parsed.front_matter):
@@ -398,7 +407,7 @@ def _closed_case(where: Office, case_id: str) -> Case:
     return Case(parsed.front_matter)
 
 
-def _store_for(where: Office, list_id: str) -> Any:
+def _store_for(where: Office, list_id: str) -> DirectoryKeyStore:
     from casetrail.shell import casekeys
 
     try:
@@ -407,7 +416,7 @@ def _store_for(where: Office, list_id: str) -> Any:
         raise UserError(f"{error}; nothing was destroyed") from None
 
 
-def _erase(store: Any, case_id: str, act: Act, plan: _Plan, list_id: str) -> None:
+def _erase(store: DirectoryKeyStore, case_id: str, act: Act, plan: _Plan, list_id: str) -> None:
     from casetrail.core.keystore import KeyStoreError
 
     if store.was_erased(case_id):
@@ -425,7 +434,7 @@ def _write_tree(
     list_id: str,
     value: DestructionList,
     plan: _Plan,
-    approval: Any,
+    approval: Approval,
     days: int,
 ) -> list[str]:
     """Tombstones, document removals and the certificate, each written atomically; the paths
@@ -479,6 +488,7 @@ def status(ctx: click.Context, fmt: str) -> int:
     stuck = set(destroying.interrupted(where.root).values())
     days = destruction.cooling_off_days(where.config.policy.raw)
     rows = []
+    pending: dict[str, destroying.Found] = {}
     for list_id in destroying.lists_in(where.root):
         state, detail = "proposed", "not yet merged by a supervisor"
         if list_id in stuck:
@@ -486,16 +496,20 @@ def status(ctx: click.Context, fmt: str) -> int:
         elif (where.root / destruction.certificate_path(list_id)).exists():
             state, detail = "executed", destruction.certificate_path(list_id)
         else:
-            try:
-                found = destroying.committed_list(where.root, list_id)
-                approval, _ = destroying.approval_of(where.root, found)
-            except destroying.DestroyError:
-                approval = None
-            if approval is not None:
-                ends = destruction.cooling_off_ends(approval, days)
-                state = "approved"
-                detail = f"by {approval.by}; may be executed from {sla.stamp(_local(ends, where))}"
+            with contextlib.suppress(destroying.DestroyError):  # shown as proposed
+                pending[list_id] = destroying.committed_list(where.root, list_id)
         rows.append({"list": list_id, "state": state, "detail": detail})
+    judged = dict(
+        zip(pending, destroying.approvals(where.root, list(pending.values())), strict=True)
+    )
+    for row in rows:
+        approval = judged.get(row["list"], (None, []))[0]
+        if approval is not None:
+            ends = destruction.cooling_off_ends(approval, days)
+            row["state"] = "approved"
+            row["detail"] = (
+                f"by {approval.by}; may be executed from {sla.stamp(_local(ends, where))}"
+            )
     if fmt == "json":
         click.echo(json.dumps({"lists": rows}, indent=2))
     else:

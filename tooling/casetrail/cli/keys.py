@@ -59,9 +59,12 @@ def status(ctx: click.Context, fmt: str) -> int:
     ]
     destroyed = [t.id for t in index.tombstones if t.key == "erased"]
     interrupted = destroying.interrupted(where.root)
-    held = {s.case_id for s in store.status() if s.recipient is not None}
-    wrapped = {k.id: store.wrapped_to(k.id) for k in keyed if k.id in held}
-    rows = keyreport.rows(keyed, destroyed, store.status(), interrupted, wrapped)
+    found = store.status()
+    logged = store.all_wrapped()
+    wrapped = {
+        s.case_id: {r: logged.get(s.case_id, {}).get(r, "") for r in s.readers} for s in found
+    }
+    rows = keyreport.rows(keyed, destroyed, found, interrupted, wrapped)
     log = store.verify_log()
     if fmt == "json":
         out = {
@@ -117,11 +120,12 @@ def sync(
         chosen = {c: chosen[c] for c in cases}
     ring = keyring(identity)
     changed, failed = 0, []
+    logged = store.all_wrapped()  # one reading of the change log for every case
     for case in chosen.values():
         try:
             done = casekeys.sync(
                 store, case, where.config.policy, where.config.roster, ring, act.actor.handle,
-                act.now,
+                act.now, logged.get(case.id, {}),
             )  # fmt: skip
         except casekeys.CaseKeyError as error:  # one case must not keep the others as they were
             failed.append(str(error))

@@ -127,6 +127,8 @@ def reseal(
     from casetrail.core import sealed
 
     check_case_key(case)
+    if current is None or case.entries("attachments"):
+        ring = case_ring(ring, case)  # once, for the sections and every document
     opened = current if current is not None else open_sections(document, case, config, ring)
     outcome = sealed.reseal(document, opened, texts or {}, section_sets(case, config), encrypt)
     text = f"---\n{document.front_matter_text}---\n{outcome.body}"

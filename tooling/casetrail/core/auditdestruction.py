@@ -34,7 +34,7 @@ from typing import Any
 
 from casetrail.core import destruction, document, history, signers
 from casetrail.core.auditcodes import AuditFinding, finding
-from casetrail.core.formats import parse_date
+from casetrail.core.formats import parse_date, parse_datetime
 from casetrail.core.history import Change, Commit
 
 HINT = (
@@ -127,7 +127,7 @@ def _problems(main: MainLine, commit: Commit, change: Change, writer: Commit) ->
             return
         # Approved before the audited commits: trusted as the base is.
         approved_name = f"{base}:{rel}"
-        approved_at = destruction.moment_of(record.approved_at)
+        approved_at = parse_datetime(record.approved_at)
         where = f"on main at {base[:12]}, where this audit starts"
     listed = _read_list(data, approved_name, rel)
     if isinstance(listed, str):
@@ -212,7 +212,7 @@ def _approval_problems(
         yield f"{list_id} reached main in {approval.short} without a signed merge"
     elif not _holds(data, approval, approver, "supervisor"):
         yield f"{list_id} was merged by {approver}, who is not a supervisor"
-    when = destruction.moment_of(record.approved_at)  # well formed: parse_tombstone checked
+    when = parse_datetime(record.approved_at)  # well formed: parse_tombstone checked
     named = (record.approved_by, record.approval_commit, when)
     if approver is not None and named != (approver, approval.id, approval.committer_time):
         yield (

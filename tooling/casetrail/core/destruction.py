@@ -20,13 +20,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from casetrail.core import yamlstrict
 from casetrail.core.case import Case
-from casetrail.core.formats import is_datetime, parse_date, parse_datetime
+from casetrail.core.formats import is_datetime, parse_date
 
 LIST_SCHEMA = "casetrail-destruction-list/1"
 TOMBSTONE_SCHEMA = "casetrail-tombstone/1"
@@ -171,19 +171,29 @@ def _moment(value: Mapping[str, Any], key: str, what: str) -> str:
     return got
 
 
+def _case_entries(
+    raw: Mapping[str, Any], what: str, allow_empty: bool
+) -> list[tuple[str, dict[str, Any]]]:
+    """The `cases:` entries of a list or certificate, each a mapping, with a label for messages."""
+    entries = raw.get("cases")
+    if not isinstance(entries, list) or not (entries or allow_empty):
+        raise DestructionError(f"{what}: lists no cases")
+    found = []
+    for number, entry in enumerate(entries, start=1):
+        where = f"{what}: case {number}"
+        if not isinstance(entry, dict):
+            raise DestructionError(f"{where}: not a mapping")
+        found.append((where, entry))
+    return found
+
+
 def parse_list(text: str, what: str) -> DestructionList:
     raw = _load(text, what)
     if raw.get("schema") != LIST_SCHEMA:
         raise DestructionError(f"{what}: not a destruction list (schema {LIST_SCHEMA})")
     list_id = check_list_id(_text(raw, "id", what))
-    entries = raw.get("cases")
-    if not isinstance(entries, list) or not entries:
-        raise DestructionError(f"{what}: lists no cases")
     cases = []
-    for number, entry in enumerate(entries, start=1):
-        where = f"{what}: case {number}"
-        if not isinstance(entry, dict):
-            raise DestructionError(f"{where}: not a mapping")
+    for where, entry in _case_entries(raw, what, allow_empty=False):
         cases.append(
             Listed(
                 _text(entry, "id", where, _CASE_ID),
@@ -276,7 +286,6 @@ class Tombstone:
     retention_until: str
     key: str  # KEY_ERASED or NO_CASE_KEY
     record: Record
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 def tombstone_for(case: Case, record: Record, key: str) -> Tombstone:
@@ -432,21 +441,16 @@ def parse_certificate(text: str, what: str) -> Certificate:
     if raw.get("schema") != CERTIFICATE_SCHEMA:
         raise DestructionError(f"{what}: not a destruction certificate")
     record = _record(raw, what, "list", "")
-    entries = raw.get("cases")
-    if not isinstance(entries, list):
-        raise DestructionError(f"{what}: lists no cases")
     cases = []
-    for entry in entries:
-        if not isinstance(entry, dict):
-            raise DestructionError(f"{what}: a case entry is not a mapping")
+    for where, entry in _case_entries(raw, what, allow_empty=True):
         removed = entry.get("documents_removed", 0)
         cases.append(
             Destroyed(
-                _text(entry, "id", what, _CASE_ID),
-                _text(entry, "type", what),
+                _text(entry, "id", where, _CASE_ID),
+                _text(entry, "type", where),
                 str(entry.get("closed_at", "")),
                 str(entry.get("retention_until", "")),
-                _text(entry, "key", what),
+                _text(entry, "key", where),
                 removed if isinstance(removed, int) else 0,
             )
         )
@@ -457,7 +461,3 @@ def parse_certificate(text: str, what: str) -> Certificate:
         tuple(cases),
         str(raw.get("key_store_log", "")),
     )
-
-
-def moment_of(text: str) -> datetime:
-    return parse_datetime(text)

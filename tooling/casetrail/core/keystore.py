@@ -218,7 +218,7 @@ class KeyStore(Protocol):
 
     def log_head(self) -> str: ...
 
-    def wrapped_to(self, case_id: str) -> dict[str, str]: ...
+    def all_wrapped(self) -> dict[str, dict[str, str]]: ...
 
     def was_erased(self, case_id: str) -> bool: ...
 
@@ -402,6 +402,22 @@ def latest(entries: Iterable[LogEntry], case_id: str, reader: str | None = None)
             or (entry.action == "create" and reader in dict(entry.readers))
         ):
             found = entry
+    return found
+
+
+def wrappers(entries: Iterable[LogEntry]) -> dict[str, dict[str, str]]:
+    """Replayed from the log in one pass: for each case, each reader with a wrapper and the
+    recipient it was made for."""
+    found: dict[str, dict[str, str]] = {}
+    for entry in entries:
+        if entry.action == "create":
+            found[entry.case] = dict(entry.readers)
+        elif entry.action == "wrap" and entry.reader is not None and entry.recipient:
+            found.setdefault(entry.case, {})[entry.reader] = entry.recipient
+        elif entry.action == "unwrap-removed" and entry.reader is not None:
+            found.get(entry.case, {}).pop(entry.reader, None)
+        elif entry.action == "erase":
+            found.pop(entry.case, None)
     return found
 
 

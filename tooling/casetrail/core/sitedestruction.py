@@ -11,6 +11,7 @@ from collections.abc import Collection, Sequence
 
 from casetrail.core import destruction
 from casetrail.core.destruction import Certificate, Tombstone
+from casetrail.core.formats import parse_datetime
 from casetrail.core.sitedata import SiteData
 from casetrail.core.sitemd import as_of_line, case_link, code, esc, person_link, table
 
@@ -118,7 +119,7 @@ def destruction_page(data: SiteData) -> str:
 def _executed(certificate: Certificate | None) -> tuple[float, str]:
     if certificate is None:
         return (0.0, "")
-    moment = destruction.moment_of(certificate.record.executed_at)
+    moment = parse_datetime(certificate.record.executed_at)
     return (moment.timestamp(), certificate.record.list_id)
 
 

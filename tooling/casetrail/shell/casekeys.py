@@ -131,6 +131,8 @@ def with_case_key(ring: cipher.Keyring, case: Case | Mapping[str, Any]) -> ciphe
         return ring
     data = case.data if isinstance(case, Case) else case
     case_id = str(data.get("id", ""))
+    if case_id in ring.cases:  # unwrapped for this command already (its documents, say)
+        return ring
     store = open_store(why=f"case {case_id} is encrypted to a per-case key, but ")
     # Unwrapped on every use, never cached: a reader removed a moment ago must fail at once,
     # even inside one process (the demo, the tests).
@@ -155,7 +157,12 @@ def with_case_key(ring: cipher.Keyring, case: Case | Mapping[str, Any]) -> ciphe
             "(case_key); refusing to use it"
         )
     label = f"per-case key of {case_id} from {store.root}"
-    return replace(ring, identities=[parsed[0], *ring.identities], sources=(*ring.sources, label))
+    return replace(
+        ring,
+        identities=[parsed[0], *ring.identities],
+        sources=(*ring.sources, label),
+        cases=(*ring.cases, case_id),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,10 +179,6 @@ class Sync:
         return f"case {case_id}'s key: " + "; ".join(parts) if parts else ""
 
 
-def wanted_readers(case: Case, policy: Policy, roster: Roster) -> dict[str, str]:
-    return recipients.case_readers(case, policy, roster)
-
-
 def sync(
     store: DirectoryKeyStore,
     case: Case,
@@ -184,13 +187,17 @@ def sync(
     ring: cipher.Keyring,
     actor: str,
     at: datetime,
+    logged: Mapping[str, str] | None = None,
 ) -> Sync:
     """Make the store's wrappers of the case's key match the policy: wrap to readers who lack
     one (needs `ring` to unwrap the key), remove the wrappers of everyone else. A new escrow
     key is wrapped before an old one is removed, so the case never loses its escrow."""
-    wanted = wanted_readers(case, policy, roster)
+    wanted = recipients.case_readers(case, policy, roster)
     try:
-        made_for = store.wrapped_to(case.id)
+        present_readers = store.readers(case.id)
+        if logged is None:  # one case: read the log for it; `keys sync` reads it once for all
+            logged = store.all_wrapped().get(case.id, {})
+        made_for = {reader: logged.get(reader, "") for reader in present_readers}
         # A reader whose age key changed in the roster (lost, compromised) gets a wrapper for
         # the new key, which replaces the one the old key could open.
         stale = {h for h, key in made_for.items() if h in wanted and key != wanted[h]}

@@ -40,6 +40,7 @@ class Keyring:
 
     identities: list[object] = field(default_factory=list)
     sources: tuple[str, ...] = ()
+    cases: tuple[str, ...] = ()  # the cases whose per-case key this ring already holds
 
     def __bool__(self) -> bool:
         return bool(self.identities)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from casetrail.core import destruction, history
+from casetrail.core import destruction
 from casetrail.shell import git, repo
 
 JOURNALS = "casetrail/destroying"
@@ -124,29 +124,49 @@ def committed_list(root: Path, list_id: str) -> Found:
     return Found(value, text, changes[0] if changes else None)
 
 
-def approval_of(root: Path, found: Found) -> tuple[destruction.Approval | None, list[str]]:
-    """The signed merge that brought the list to main, judged as the audit judges it (a
-    supervisor's good signature by the roster the merge was judged by, the list as its records
-    officer proposer signed it on the branch), timed no earlier than what it merged; or the
-    problems that keep it from being an approval."""
+Judged = tuple[destruction.Approval | None, list[str]]
+
+
+def approval_of(root: Path, found: Found) -> Judged:
+    """The signed merge that brought the list to main, or the problems that keep it from being
+    an approval (see `approvals`)."""
+    return approvals(root, [found])[0]
+
+
+def approvals(root: Path, lists: list[Found]) -> list[Judged]:
+    """For each list, the signed merge that brought it to main, judged as the audit judges it
+    (a supervisor's good signature by the roster the merge was judged by, the list as its
+    records officer proposer signed it on the branch) and timed no earlier than what it
+    merged; or the problems that keep it from being an approval. One audit run for them all."""
     from casetrail.core import audit, auditdestruction
     from casetrail.shell import trail
 
-    if found.commit is None:
-        return None, []
+    if all(found.commit is None for found in lists):
+        return [(None, []) for _ in lists]
     run = trail.run_audit(root)
     try:
-        data = run.trail.history(*audit.settings(run.policy))
-        main = auditdestruction.main_line(data)
-        commit = main.by_id.get(found.commit)
-        if commit is None:
-            return None, ["it is older than the trust root: casetrail cannot judge its approval"]
-        problems = auditdestruction.approval_check(main, commit, found.value)
-        verdict = run.trail.verdicts.get(found.commit)
-        if problems or verdict is None or verdict.signer is None:
-            return None, problems
-        made = main.made_at(commit)
-        return destruction.Approval(found.commit, verdict.signer, commit.committer_time, made), []
+        main = auditdestruction.main_line(run.trail.history(*audit.settings(run.policy)))
+        judged: list[Judged] = []
+        for found in lists:
+            commit = main.by_id.get(found.commit) if found.commit else None
+            if found.commit is None:
+                judged.append((None, []))
+            elif commit is None:
+                judged.append(
+                    (None, ["it is older than the trust root: casetrail cannot judge it"])
+                )
+            else:
+                problems = auditdestruction.approval_check(main, commit, found.value)
+                verdict = run.trail.verdicts.get(commit.id)
+                if problems or verdict is None or verdict.signer is None:
+                    judged.append((None, problems))
+                else:
+                    made = main.made_at(commit)
+                    approval = destruction.Approval(
+                        commit.id, verdict.signer, commit.committer_time, made
+                    )
+                    judged.append((approval, []))
+        return judged
     finally:
         run.trail.reader.close()
 
@@ -188,7 +208,13 @@ def commit(root: Path, paths: list[str], message: str, when: str) -> bool:
 
 
 def head_has(root: Path, rel: str) -> bytes | None:
-    return git.read_objects(root, [f"HEAD:{rel}"]).get(f"HEAD:{rel}")
+    return head_versions(root, [rel])[rel]
+
+
+def head_versions(root: Path, rels: list[str]) -> dict[str, bytes | None]:
+    """The committed version of each path (None where HEAD has none), in one git call."""
+    found = git.read_objects(root, [f"HEAD:{rel}" for rel in rels])
+    return {rel: found.get(f"HEAD:{rel}") for rel in rels}
 
 
 def lists_in(root: Path) -> Iterator[str]:
@@ -196,7 +222,3 @@ def lists_in(root: Path) -> Iterator[str]:
     for path in sorted(folder.glob("DL-*.yaml")) if folder.is_dir() else []:
         if destruction.LIST_ID.match(path.stem):
             yield path.stem
-
-
-def is_commit_id(value: str) -> bool:
-    return history.is_commit_id(value)

@@ -211,8 +211,7 @@ def _new_identity(case_id: str) -> Any:
     if demoseed.seed() is None:
         return pyrage.x25519.Identity.generate()
     drawn = demoseed.random_bytes(b"casetrail-demo/case-key\0" + case_id.encode("ascii"), 32)
-    secret = agedeterministic.bech32_encode("age-secret-key-", drawn).upper()
-    identity = pyrage.x25519.Identity.from_str(secret)
+    identity = pyrage.x25519.Identity.from_str(agedeterministic.identity_text(drawn))
     demoseed.allow_case_key(str(identity.to_public()))
     return identity
 
@@ -559,14 +558,10 @@ class DirectoryKeyStore:
                 finally:
                     _close(wrapped)
             last = ks.latest(ks.parse_entries(self._log(root)), case_id, handle)
-            if last is not None and self._logged_wrap(last, handle) == recipient:
+            if last is not None and ks.wrapped_recipient(last, handle) == recipient:
                 self._refresh_head(root)
             else:
                 self._append(root, LogEntry(when, actor, "wrap", case_id, handle, recipient))
-
-    @staticmethod
-    def _logged_wrap(entry: LogEntry, reader: str) -> str | None:
-        return ks.wrapped_recipient(entry, reader)
 
     def remove(self, case_id: str, handle: str, actor: str, at: datetime) -> None:
         """Revoke: delete `handle`'s wrapper of the case's key."""
@@ -679,18 +674,11 @@ class DirectoryKeyStore:
                 _close(cases)
         return found
 
-    def wrapped_to(self, case_id: str) -> dict[str, str]:
-        """Each present wrapper's reader and the recipient the change log says it was made
-        for ("" if the log does not say): a reader whose roster key changed needs a new one."""
-        ks.check_case_id(case_id)
-        present = self.readers(case_id)
+    def all_wrapped(self) -> dict[str, dict[str, str]]:
+        """For every case, the recipient each wrapper was made for, by the change log (one
+        reading of it: `keys status` and `keys sync` ask for every case at once)."""
         with self._session(change=False) as root:
-            entries = ks.parse_entries(self._log(root))
-        found = {}
-        for reader in present:
-            last = ks.latest(entries, case_id, reader)
-            found[reader] = (ks.wrapped_recipient(last, reader) if last else None) or ""
-        return found
+            return ks.wrappers(ks.parse_entries(self._log(root)))
 
     def was_erased(self, case_id: str) -> bool:
         """True if the log's last word on the case is an erase and no key is left."""
